@@ -1,0 +1,33 @@
+"""The event catalog: every event type event_hub knows, typed and documented.
+
+Importing this package imports every domain module listed in :data:`DOMAINS`,
+which registers their event types in :data:`registry`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from event_hub.catalog.base import EventType, NoFields, RawString, event_type, optional, required
+from event_hub.catalog.registry import Registry, Validated, registry
+
+#: Domain modules, in the order the catalog pages list them.
+DOMAINS: tuple[str, ...] = (
+    "enrollment",
+)
+
+for _domain in DOMAINS:
+    importlib.import_module(f"event_hub.catalog.{_domain}")
+
+__all__ = [
+    "DOMAINS",
+    "EventType",
+    "NoFields",
+    "RawString",
+    "Registry",
+    "Validated",
+    "event_type",
+    "optional",
+    "registry",
+    "required",
+]

@@ -1,0 +1,107 @@
+"""The catalog registry: event name (and source) -> :class:`EventType`.
+
+Domain modules register their entries at import with the
+:func:`~event_hub.catalog.base.event_type` decorator; :mod:`event_hub.catalog`
+imports every domain module, so importing the package fills the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from event_hub.catalog.base import EventType
+from event_hub.catalog.validation import PayloadErrors, check_payload
+from event_hub.exceptions import InvalidEventError, UnknownEventError
+
+
+@attrs.frozen
+class Validated:
+    """Outcome of a successful validation."""
+
+    spec: EventType | None  #: None for an unregistered event accepted as untyped.
+    event_type: str  #: value for the envelope's ``event_type``
+    name: str  #: value for the envelope's ``name``
+    data: Any  #: the payload to emit (the caller's own object when it was valid)
+
+
+class Registry:
+    """Every event type event_hub knows, indexed by each of its names."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, list[EventType]] = {}
+        self._entries: list[EventType] = []
+
+    def register(self, spec: EventType) -> None:
+        """Add ``spec``; a name may repeat only with sources that do not overlap."""
+        for name in spec.names:
+            for existing in self._by_name.get(name, ()):
+                overlap = existing.sources & spec.sources
+                if overlap:
+                    raise ValueError(
+                        f"event {name!r} is already registered for source(s) {sorted(overlap)}"
+                    )
+        for name in spec.names:
+            self._by_name.setdefault(name, []).append(spec)
+        self._entries.append(spec)
+
+    def unregister(self, spec: EventType) -> None:
+        """Remove ``spec`` (for tests that register throw-away types)."""
+        self._entries.remove(spec)
+        for name in spec.names:
+            specs = self._by_name[name]
+            specs.remove(spec)
+            if not specs:
+                del self._by_name[name]
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(sorted(self._entries, key=lambda s: (s.name, sorted(s.sources))))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def names(self) -> list[str]:
+        """Every registered name, including mobile names."""
+        return sorted(self._by_name)
+
+    def lookup(self, name: str, source: str) -> EventType | None:
+        """The entry for ``name`` from ``source``, or ``None``."""
+        for spec in self._by_name.get(name, ()):
+            if source in spec.sources:
+                return spec
+        return None
+
+    def entries_for(self, name: str) -> list[EventType]:
+        """Every entry registered under ``name`` (one per distinct set of sources)."""
+        return list(self._by_name.get(name, ()))
+
+    def validate(self, name: str, source: str, data: Any, *, strict: bool = True) -> Validated:
+        """Check an event against the catalog.
+
+        Raises :class:`UnknownEventError` for a name the catalog lacks and
+        :class:`InvalidEventError` for a known name from a wrong source or with a
+        payload that does not match.
+        """
+        specs = self._by_name.get(name)
+        if not specs:
+            raise UnknownEventError(name, {"": [f"unknown event type {name!r}"]})
+        spec = self.lookup(name, source)
+        if spec is None:
+            allowed = sorted({s for entry in specs for s in entry.sources})
+            raise InvalidEventError(
+                name, {"": [f"event_source {source!r} is not allowed; expected one of {allowed}"]}
+            )
+        try:
+            checked = check_payload(spec.payload, data, forbid_extra_keys=strict)
+        except PayloadErrors as exc:
+            raise InvalidEventError(name, exc.errors) from None
+        return Validated(spec=spec, event_type=spec.name, name=spec.name_for(source), data=checked)
+
+
+#: The process-wide registry.
+registry = Registry()

@@ -1,0 +1,197 @@
+"""The ``EVENT_HUB`` settings accessor.
+
+Every part of event_hub reads configuration through :data:`hub_settings`, at
+call time, never at import time::
+
+    from event_hub.conf import hub_settings
+    hub_settings.BATCH_MAX_EVENTS
+
+* Missing keys fall back to :data:`DEFAULTS`; an unknown key is a
+  :class:`~event_hub.exceptions.ConfigurationError` (so a typo never silently
+  does nothing).
+* Keys in :data:`IMPORT_STRINGS` hold dotted paths and are returned imported.
+* The cache is dropped when Django's ``setting_changed`` fires for
+  ``EVENT_HUB`` (``override_settings`` in tests), and every function registered
+  with :func:`on_reload` runs so caches built from settings (backends,
+  processor chains) are rebuilt too.
+
+The full shape check lives in :mod:`event_hub.checks`, which runs at startup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from event_hub.exceptions import ConfigurationError
+
+SETTING_NAME = "EVENT_HUB"
+
+#: Default values of every key of ``EVENT_HUB``. ``docs/settings.rst`` describes each.
+DEFAULTS: dict[str, Any] = {
+    # Where events go: name -> backend configuration (see BACKEND_DEFAULTS).
+    "BACKENDS": {
+        "tracking_log": {
+            "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
+            "OPTIONS": {"path": "var/log/tracking.log"},
+        },
+    },
+    # Processors run for every backend, before the backend's own PROCESSORS.
+    "PROCESSORS": [],
+    # "celery": batches are published to the broker and delivered by a worker.
+    # "sync": batches are delivered in-process when the unit of work ends.
+    "DELIVERY": "celery",
+    # Celery queue for delivery tasks; None uses the app's default queue.
+    "CELERY_QUEUE": None,
+    # A unit of work hands its events off when it ends, or earlier when one
+    # backend's batch reaches this many events or this age.
+    "BATCH_MAX_EVENTS": 100,
+    "BATCH_MAX_SECONDS": 2.0,
+    # Retries of a retryable delivery failure, with exponential backoff.
+    "RETRY_MAX": 8,
+    "RETRY_BACKOFF_SECONDS": 2.0,
+    "RETRY_BACKOFF_MAX_SECONDS": 600.0,
+    # After the broker refused a publish, go straight to the outbox for this long.
+    "BROKER_COOLDOWN_SECONDS": 30.0,
+    # Batches re-published from the outbox per run of the republish task.
+    "OUTBOX_REPUBLISH_LIMIT": 500,
+    # Secret for the anonymous user id (HMAC); None derives one from SECRET_KEY.
+    "ANONYMOUS_ID_SECRET": None,
+    # Optional callable(user) -> str replacing the built-in anonymous id.
+    "ANONYMOUS_ID_FUNCTION": None,
+    # Callable(node) -> ContentNode | None turning ``course_content_node`` into ids.
+    "CONTENT_NODE_RESOLVER": "event_hub.context.resolve_content_node",
+    # Value of the ``host`` field outside a request; None uses the machine's hostname.
+    "HOST": None,
+    # Number of proxies in front of Django that append to X-Forwarded-For.
+    "TRUSTED_PROXY_COUNT": 0,
+    # Validate events against the catalog.
+    "VALIDATE": True,
+    # Reject ``event`` members the catalog does not list.
+    "STRICT_FIELDS": True,
+    # What to do with a name the catalog does not know:
+    # "record" (store as invalid, do not deliver), "reject" (raise), "accept" (deliver untyped).
+    "UNREGISTERED_EVENTS": "record",
+    # What to do with a server event that does not validate: "raise" or "record".
+    # None means "raise" when settings.DEBUG is on, "record" otherwise.
+    "INVALID_SERVER_EVENTS": None,
+}
+
+#: Defaults of each entry of ``BACKENDS``.
+BACKEND_DEFAULTS: dict[str, Any] = {
+    "ENGINE": None,
+    "OPTIONS": {},
+    "PROCESSORS": [],
+    # "openedx" (tracking-log format) or "compact" (event-tracking-design.md format).
+    "FORMAT": "openedx",
+    # True lets username and IP (and catalog fields marked PII) through to this backend.
+    "PII": False,
+    "ENABLED": True,
+}
+
+#: Keys whose values are dotted import paths.
+IMPORT_STRINGS = frozenset({"ANONYMOUS_ID_FUNCTION", "CONTENT_NODE_RESOLVER"})
+
+DELIVERY_MODES = ("celery", "sync")
+UNREGISTERED_POLICIES = ("record", "reject", "accept")
+INVALID_SERVER_POLICIES = ("raise", "record")
+FORMATS = ("openedx", "compact")
+
+_reload_hooks: list[Callable[[], None]] = []
+
+
+def on_reload(func: Callable[[], None]) -> Callable[[], None]:
+    """Register ``func`` to run whenever ``EVENT_HUB`` changes; usable as a decorator."""
+    _reload_hooks.append(func)
+    return func
+
+
+def perform_import(value: Any, key: str) -> Any:
+    """Import ``value`` when it is a dotted path; pass objects through unchanged."""
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return import_string(value)
+    except ImportError as exc:
+        raise ConfigurationError(f"EVENT_HUB[{key!r}]: cannot import {value!r}: {exc}") from exc
+
+
+class HubSettings:
+    """Lazy, cached view of ``settings.EVENT_HUB`` with defaults applied."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self._user: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        """The raw ``EVENT_HUB`` dict from Django settings (empty when unset)."""
+        if self._user is None:
+            value = getattr(settings, SETTING_NAME, {})
+            if not isinstance(value, dict):
+                raise ConfigurationError(f"{SETTING_NAME} must be a dict, not {type(value).__name__}")
+            self._user = value
+        return self._user
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_") or key not in DEFAULTS:
+            raise AttributeError(f"{SETTING_NAME} has no setting {key!r}")
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        value = self.user_settings.get(key, DEFAULTS[key])
+        if key in IMPORT_STRINGS:
+            value = perform_import(value, key)
+        self._cache[key] = value
+        return value
+
+    def unknown_keys(self) -> list[str]:
+        """Keys of ``EVENT_HUB`` that event_hub does not know (reported by the system checks)."""
+        return sorted(set(self.user_settings) - set(DEFAULTS))
+
+    def backend_configs(self) -> dict[str, dict[str, Any]]:
+        """``BACKENDS`` with :data:`BACKEND_DEFAULTS` filled in for each entry, disabled ones left out."""
+        try:
+            return self._cache["__backends__"]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        configs: dict[str, dict[str, Any]] = {}
+        for name, raw in self.BACKENDS.items():
+            if not isinstance(raw, dict):
+                raise ConfigurationError(f"EVENT_HUB['BACKENDS'][{name!r}] must be a dict")
+            config = {**BACKEND_DEFAULTS, **raw}
+            if config["ENABLED"]:
+                configs[name] = config
+        self._cache["__backends__"] = configs
+        return configs
+
+    @property
+    def invalid_server_policy(self) -> str:
+        """``INVALID_SERVER_EVENTS`` with its DEBUG-dependent default resolved."""
+        policy = self.INVALID_SERVER_EVENTS
+        if policy is None:
+            return "raise" if settings.DEBUG else "record"
+        return str(policy)
+
+    def reload(self) -> None:
+        """Forget cached values and rebuild everything derived from them."""
+        self._cache.clear()
+        self._user = None
+        for hook in list(_reload_hooks):
+            hook()
+
+
+#: The accessor. Import this, never ``settings.EVENT_HUB``.
+hub_settings = HubSettings()
+
+
+@receiver(setting_changed)
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if setting in (SETTING_NAME, "DEBUG", "SECRET_KEY"):
+        hub_settings.reload()

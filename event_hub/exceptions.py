@@ -1,0 +1,72 @@
+"""The one exception hierarchy of event_hub.
+
+This module imports nothing from the package so every other module can use it
+without import cycles.
+
+* :class:`EventHubError` is the root: ``except EventHubError`` catches anything
+  event_hub raises on purpose.
+* Configuration problems also subclass Django's ``ImproperlyConfigured``.
+* Bad input (an event that does not match the catalog) also subclasses
+  ``ValueError``.
+* Delivery problems are split into retryable and permanent; the delivery task
+  retries the first kind with backoff and dead-letters the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class EventHubError(Exception):
+    """Base class of every error event_hub raises on purpose."""
+
+
+class ConfigurationError(EventHubError, ImproperlyConfigured):
+    """The ``EVENT_HUB`` setting (or a part it names) is wrong."""
+
+
+class DropEvent(EventHubError):  # noqa: N818 - the name reads as an instruction, like structlog's
+    """Raised by a processor to drop the event for the backend it runs for.
+
+    Dropping is not an error: the event is simply not delivered to that
+    backend.
+    """
+
+
+class InvalidEventError(EventHubError, ValueError):
+    """An event does not match the catalog.
+
+    ``errors`` maps a field path (``"event.attempts"``, ``"event.correct_map.x.npoints"``)
+    to the list of messages for that field; ``""`` holds errors about the event
+    as a whole (an unknown name, a source not allowed for the type).
+    """
+
+    def __init__(self, name: str, errors: Mapping[str, Sequence[str]]) -> None:
+        self.name = name
+        self.errors: dict[str, list[str]] = {key: list(messages) for key, messages in errors.items()}
+        summary = "; ".join(
+            f"{path or 'event'}: {', '.join(messages)}" for path, messages in self.errors.items()
+        )
+        super().__init__(f"invalid event {name!r}: {summary}")
+
+
+class UnknownEventError(InvalidEventError):
+    """The event name is not in the catalog (and the policy does not accept untyped events)."""
+
+
+class DeliveryError(EventHubError):
+    """A backend could not deliver a batch."""
+
+
+class RetryableDeliveryError(DeliveryError):
+    """Delivery failed for a reason that may go away (network, disk full, rate limit)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Delivery failed for a reason retrying will not fix (rejected payload, bug)."""
+
+
+class HandOffError(EventHubError):
+    """A batch could be neither published to the broker nor stored in the outbox."""
