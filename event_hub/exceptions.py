@@ -68,5 +68,13 @@ class PermanentDeliveryError(DeliveryError):
     """Delivery failed for a reason retrying will not fix (rejected payload, bug)."""
 
 
+class EventRejected(PermanentDeliveryError):
+    """A backend refuses one event of a batch (too large, not representable); the rest goes on."""
+
+
 class HandOffError(EventHubError):
-    """A batch could be neither published to the broker nor stored in the outbox."""
+    """A batch could not be handed on (published, or parked in the outbox)."""
+
+
+class BrokerUnavailableError(HandOffError):
+    """The broker refused a publish, or refused one a moment ago and is given time to recover."""

@@ -13,7 +13,29 @@ from event_hub.catalog.registry import Registry, Validated, registry
 
 #: Domain modules, in the order the catalog pages list them.
 DOMAINS: tuple[str, ...] = (
+    # Student events
     "enrollment",
+    "navigation",
+    "video",
+    "video_bumper",
+    "textbook",
+    "problem",
+    "library_content",
+    "forum",
+    "ora",
+    "poll_survey",
+    "third_party",
+    "content_experiments",
+    "cohort",
+    "teams",
+    "certificate",
+    "ora_deprecated",
+    # Course team events
+    "instructor",
+    # Segment events
+    "segment_enterprise",
+    # Client events of the event-tracking design note
+    "client",
 )
 
 for _domain in DOMAINS:

@@ -1,0 +1,173 @@
+"""Video interaction events (tracking-log "Video Interaction Events").
+
+Most of these come from the browser or the edX mobile app. Every event keeps
+its original name in ``event_type``; events from the mobile app also carry a
+newer name (``play_video`` -> ``edx.video.played``) in ``name`` and a few extra
+``context`` members describing the app and device. Pre-roll video events live
+in :mod:`event_hub.catalog.video_bumper`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from attrs import frozen
+
+from event_hub.catalog.base import (
+    BROWSER,
+    BROWSER_OR_MOBILE,
+    context_fields,
+    event_type,
+    optional,
+    required,
+)
+
+DOMAIN = "video"
+
+_CODE = (
+    "Which player source was used: the YouTube id of the video for YouTube videos in a browser "
+    "(e.g. 'OEyXaRPEzfM'), 'html5' for other videos in a browser, 'mobile' for the edX mobile app."
+)
+_ID = (
+    "Identifier of the video component: the name the course team gave it or a system-generated hash "
+    "(e.g. '0b9e39477cf34507a7a48f74be381fdd'); older courses use an HTML-escaped "
+    "``courseware_studentmodule.module_id`` such as 'i4x-HarvardX-PH207x-video-Simple_Random_Sample'."
+)
+
+
+# --- extra context of mobile video events ----------------------------------------------------
+
+
+@frozen
+class MobileApplication:
+    """Which edX mobile app sent the event."""
+
+    name: str = required("Identifier of the app, e.g. 'edx.mobileapp.android'.")
+    version: str = required("Version of the app, e.g. '0.1.8'.")
+
+
+@context_fields
+@frozen
+class MobileVideoContext:
+    """Extra ``context`` members of video events sent by the edX mobile app (absent from browser events)."""
+
+    application: MobileApplication = optional("Mobile app that emitted the event; mobile events only.")
+    client: dict[str, Any] = optional(
+        "Device data (network, locale, app, library, device, os, screen, ...) gathered by the third-party "
+        "event collection library; its content can change without notice. Mobile events only."
+    )
+    component: Literal["videoplayer"] = optional("Always 'videoplayer'. Mobile events only.")
+    received_at: str = optional(
+        "When the event collection library received the event, which can be later than ``time`` "
+        "because the app forwards events only once it is online. Reflects a third-party integration and "
+        "may change without notice. Mobile events only."
+    )
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+
+@event_type(
+    "hide_transcript",
+    "pause_video",
+    "play_video",
+    "show_transcript",
+    "stop_video",
+    sources=BROWSER_OR_MOBILE,
+    domain=DOMAIN,
+    mobile_names=(
+        "edx.video.transcript.hidden",
+        "edx.video.paused",
+        "edx.video.played",
+        "edx.video.transcript.shown",
+        "edx.video.stopped",
+    ),
+    context=MobileVideoContext,
+)
+@frozen
+class VideoAtTime:
+    """The browser or mobile app recorded a learner playing, pausing or showing or hiding the transcript of
+    a video, or the player stopping at the end of the video (or at its configured stop time).
+
+    A browser video reaching its end or its stop time emits both ``pause_video``
+    and ``stop_video``; the mobile app ignores stop and start times and emits
+    ``stop_video`` only at the end of the file.
+    """
+
+    code: str = required(_CODE)
+    currentTime: float = required(
+        "Position in the video, in seconds, when the event happened (where play started, paused or stopped, "
+        "or where the transcript was shown or hidden)."
+    )
+    id: str = required(_ID)
+
+
+@event_type(
+    "load_video",
+    sources=BROWSER_OR_MOBILE,
+    domain=DOMAIN,
+    mobile_names=("edx.video.loaded",),
+    context=MobileVideoContext,
+)
+@event_type(
+    "video_hide_cc_menu",
+    "video_show_cc_menu",
+    sources=BROWSER,
+    domain=DOMAIN,
+    description="The browser recorded a learner opening the transcript language (CC) menu of a video with "
+    "transcripts in several languages (sent with show_transcript), or closing it by picking a language.",
+)
+@frozen
+class VideoIdentified:
+    """The browser or mobile app recorded that a video was fully rendered and ready to play.
+
+    The browser-only CC menu events (``video_show_cc_menu``,
+    ``video_hide_cc_menu``) carry the same members and are registered with
+    their own description.
+    """
+
+    code: str = required(_CODE)
+    id: str = required(_ID)
+
+
+@event_type(
+    "seek_video",
+    sources=BROWSER_OR_MOBILE,
+    domain=DOMAIN,
+    mobile_names=("edx.video.position.changed",),
+    context=MobileVideoContext,
+)
+@frozen(kw_only=True)
+class VideoSought:
+    """The browser or mobile app recorded a learner moving to another point in a video, by dragging the
+    playback bar, clicking the transcript or (in the app) tapping the skip-back button.
+
+    Before 25 Jun 2014 ``old_time`` and ``new_time`` always held the same value.
+    """
+
+    code: str = required(_CODE)
+    id: str = required(_ID)
+    new_time: int = required("Position in the video, in seconds, the learner moved to.")
+    old_time: int = required("Position in the video, in seconds, the learner moved away from.")
+    requested_skip_interval: int = optional(
+        "Mobile app only (since 10 Mar 2015): how many seconds the learner skipped, negative when "
+        "moving backward."
+    )
+    type: Literal["onCaptionSeek", "onSlideSeek", "onSkipSeek"] = required(
+        "How the learner moved: 'onCaptionSeek' (transcript click, desktop browser), 'onSlideSeek' "
+        "(playback bar) or 'onSkipSeek' (skip button, mobile app)."
+    )
+
+
+@event_type("speed_change_video", sources=BROWSER, domain=DOMAIN)
+@frozen
+class VideoSpeedChanged:
+    """The browser recorded a learner choosing a different playback speed for a video.
+
+    Before 12 Feb 2014 the event was also sent when the learner picked the
+    speed already in use.
+    """
+
+    current_time: int = required("Position in the video, in seconds, when the speed was changed.")
+    new_speed: float = required("Speed the learner picked, e.g. 0.75, 1.0, 1.25 or 1.5.")
+    old_speed: float = required("Speed the video was playing at before the change.")

@@ -1,0 +1,180 @@
+"""Django system checks: a wrong ``EVENT_HUB`` stops startup with a clear message.
+
+Stable ids (documented in ``docs/settings.rst``):
+
+* ``event_hub.E001`` ``EVENT_HUB`` is not a dict, or has an unknown key.
+* ``event_hub.E002`` a setting has a value of the wrong type or outside its choices.
+* ``event_hub.E003`` an import path in the settings cannot be imported.
+* ``event_hub.E004`` a backend entry is wrong (not a dict, unknown key, bad ENGINE or FORMAT).
+* ``event_hub.E005`` a backend's OPTIONS are wrong.
+* ``event_hub.E006`` a processor entry cannot be built.
+* ``event_hub.E007`` ``DELIVERY`` is ``celery`` but no Celery broker is configured.
+* ``event_hub.W001`` a backend receives personal data (``PII: True``).
+* ``event_hub.W002`` ``EventHubMiddleware`` is not installed: requests get no context or batching.
+* ``event_hub.W003`` no backend is enabled: events go nowhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from event_hub import conf
+from event_hub.exceptions import ConfigurationError
+
+_POSITIVE_NUMBERS = (
+    "BATCH_MAX_SECONDS",
+    "RETRY_BACKOFF_SECONDS",
+    "RETRY_BACKOFF_MAX_SECONDS",
+)
+_POSITIVE_INTEGERS = ("BATCH_MAX_EVENTS", "OUTBOX_REPUBLISH_LIMIT")
+_NON_NEGATIVE = ("RETRY_MAX", "TRUSTED_PROXY_COUNT", "BROKER_COOLDOWN_SECONDS")
+_CHOICES = {
+    "DELIVERY": conf.DELIVERY_MODES,
+    "UNREGISTERED_EVENTS": conf.UNREGISTERED_POLICIES,
+    "INVALID_SERVER_EVENTS": (None, *conf.INVALID_SERVER_POLICIES),
+}
+_BOOLEANS = ("VALIDATE", "STRICT_FIELDS")
+
+
+@register(Tags.compatibility, "event_hub")
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Check the whole of ``EVENT_HUB``."""
+    try:
+        user = conf.hub_settings.user_settings
+    except ConfigurationError as exc:
+        return [Error(str(exc), id="event_hub.E001")]
+    messages: list[CheckMessage] = [
+        Error(f"EVENT_HUB has an unknown key {key!r}", hint=f"Known keys: {', '.join(conf.DEFAULTS)}",
+              id="event_hub.E001")
+        for key in conf.hub_settings.unknown_keys()
+    ]
+    hub = conf.hub_settings
+    values = {key: user.get(key, default) for key, default in conf.DEFAULTS.items()}
+    messages += _check_scalars(values)
+    for key in sorted(conf.IMPORT_STRINGS):
+        try:
+            getattr(hub, key)
+        except ConfigurationError as exc:
+            messages.append(Error(str(exc), id="event_hub.E003"))
+    messages += _check_processors(values["PROCESSORS"], "EVENT_HUB['PROCESSORS']")
+    messages += _check_backends(values["BACKENDS"])
+    if values["DELIVERY"] == "celery":
+        messages += _check_celery()
+    if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
+        messages.append(
+            Warning(
+                "EventHubMiddleware is not in MIDDLEWARE: events emitted in requests carry no request "
+                "context and are not batched per request",
+                hint="Add 'event_hub.middleware.EventHubMiddleware' after the authentication middleware.",
+                id="event_hub.W002",
+            )
+        )
+    return messages
+
+
+def _check_scalars(values: dict[str, Any]) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+
+    def wrong(key: str, expected: str) -> None:
+        messages.append(Error(f"EVENT_HUB[{key!r}] must be {expected}, not {values[key]!r}", id="event_hub.E002"))
+
+    for key, choices in _CHOICES.items():
+        if values[key] not in choices:
+            wrong(key, f"one of {choices}")
+    for key in _POSITIVE_NUMBERS:
+        if isinstance(values[key], bool) or not isinstance(values[key], (int, float)) or values[key] <= 0:
+            wrong(key, "a positive number")
+    for key in _POSITIVE_INTEGERS:
+        if isinstance(values[key], bool) or not isinstance(values[key], int) or values[key] < 1:
+            wrong(key, "a positive integer")
+    for key in _NON_NEGATIVE:
+        if isinstance(values[key], bool) or not isinstance(values[key], (int, float)) or values[key] < 0:
+            wrong(key, "a number of at least 0")
+    for key in _BOOLEANS:
+        if not isinstance(values[key], bool):
+            wrong(key, "True or False")
+    if not isinstance(values["BACKENDS"], dict):
+        wrong("BACKENDS", "a dict of backend name to configuration")
+    return messages
+
+
+def _check_processors(entries: Any, where: str) -> list[CheckMessage]:
+    from event_hub.processors.chain import build_processors
+
+    try:
+        build_processors(entries, where)
+    except ConfigurationError as exc:
+        return [Error(str(exc), id="event_hub.E006")]
+    return []
+
+
+def _check_backends(backends: Any) -> list[CheckMessage]:
+    from event_hub.backends import backend_class
+
+    if not isinstance(backends, dict):
+        return []
+    messages: list[CheckMessage] = []
+    enabled = 0
+    for name, raw in backends.items():
+        where = f"EVENT_HUB['BACKENDS'][{name!r}]"
+        if not isinstance(raw, dict):
+            messages.append(Error(f"{where} must be a dict", id="event_hub.E004"))
+            continue
+        unknown = sorted(set(raw) - set(conf.BACKEND_DEFAULTS))
+        if unknown:
+            messages.append(
+                Error(f"{where} has unknown key(s) {unknown}", hint=f"Known: {', '.join(conf.BACKEND_DEFAULTS)}",
+                      id="event_hub.E004")
+            )
+        config = {**conf.BACKEND_DEFAULTS, **raw}
+        if config["FORMAT"] not in conf.FORMATS:
+            messages.append(Error(f"{where}['FORMAT'] must be one of {conf.FORMATS}", id="event_hub.E004"))
+        if not config["ENABLED"]:
+            continue
+        enabled += 1
+        try:
+            cls = backend_class(config["ENGINE"], name)
+        except ConfigurationError as exc:
+            messages.append(Error(str(exc), id="event_hub.E004"))
+            continue
+        options = config["OPTIONS"]
+        if not isinstance(options, dict):
+            messages.append(Error(f"{where}['OPTIONS'] must be a dict", id="event_hub.E005"))
+        else:
+            unknown_options = sorted(set(options) - set(cls.option_names()))
+            if unknown_options:
+                messages.append(
+                    Error(f"{where}['OPTIONS'] has unknown option(s) {unknown_options}",
+                          hint=f"{cls.__name__} takes: {', '.join(cls.option_names()) or 'no options'}",
+                          id="event_hub.E005")
+                )
+            messages += [Error(f"{where}: {problem}", id="event_hub.E005") for problem in cls.check_options(options)]
+        messages += _check_processors(config["PROCESSORS"], f"{where}['PROCESSORS']")
+        if config["PII"]:
+            messages.append(
+                Warning(f"backend {name!r} receives personal data (username, IP, PII event fields)",
+                        hint="Intended? Only backends that must have personal data should set PII: True.",
+                        id="event_hub.W001")
+            )
+    if not enabled:
+        messages.append(Warning("EVENT_HUB has no enabled backend: events are validated but go nowhere",
+                                id="event_hub.W003"))
+    return messages
+
+
+def _check_celery() -> list[CheckMessage]:
+    from celery import current_app
+
+    if not current_app.conf.broker_url:
+        return [
+            Error(
+                "EVENT_HUB['DELIVERY'] is 'celery' but the current Celery app has no broker_url",
+                hint="Create a Celery app configured from Django settings (see docs/quickstart.rst), "
+                "or set DELIVERY to 'sync'.",
+                id="event_hub.E007",
+            )
+        ]
+    return []

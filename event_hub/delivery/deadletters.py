@@ -1,0 +1,81 @@
+"""Dead letters: batches (or single events) that could not be delivered.
+
+Recording never loses the batch silently: if the database refuses the row, the
+error is raised to the caller (the Celery task then requeues its message) after
+logging the whole payload at CRITICAL level.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable, Iterator
+
+from django.db import DatabaseError
+from django.utils import timezone
+
+from event_hub.delivery.batch import Batch
+from event_hub.models import DeadLetter
+
+logger = logging.getLogger(__name__)
+
+
+def describe(error: BaseException) -> str:
+    """Error text for the table: the message and the chain of causes with their tracebacks."""
+    return "".join(traceback.format_exception(error)).strip()
+
+
+def record(batch: Batch, *, reason: str, error: str, attempts: int) -> DeadLetter:
+    """Store ``batch`` as a dead letter."""
+    try:
+        return DeadLetter.objects.create(
+            batch_id=batch.id,
+            backend=batch.backend,
+            payload=batch.payload,
+            event_count=len(batch),
+            reason=reason,
+            error=error,
+            attempts=attempts,
+        )
+    except DatabaseError:
+        logger.critical(
+            "cannot store dead letter for batch %s to %s; payload follows:\n%s",
+            batch.id, batch.backend, batch.payload,
+        )
+        raise
+
+
+def pending(backend: str | None = None, ids: Iterable[int] | None = None) -> Iterator[DeadLetter]:
+    """Dead letters not replayed yet, oldest first."""
+    queryset = DeadLetter.objects.filter(replayed_at__isnull=True)
+    if backend:
+        queryset = queryset.filter(backend=backend)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=list(ids))
+    return queryset.order_by("created_at", "id").iterator(chunk_size=200)
+
+
+def replay(letter: DeadLetter) -> bool:
+    """Deliver a dead letter again, in this process. True when it was delivered.
+
+    Events the backend rejects again stay dead: the letter keeps its row with
+    the new error, and nothing else of the batch is sent twice.
+    """
+    from event_hub.delivery.attempt import try_deliver
+
+    batch = Batch.from_payload(letter.backend, letter.payload, letter.batch_id.hex)
+    outcome = try_deliver(batch)
+    letter.replay_attempts += 1
+    failure = describe(outcome.error) if outcome.error else "; ".join(r.reason for r in outcome.rejected)
+    if outcome.error is None and not outcome.rejected:
+        letter.replayed_at = timezone.now()
+        letter.last_replay_error = ""
+    elif outcome.error is None:
+        # Part of it went through: keep only the still-rejected events in the letter.
+        letter.payload = batch.subset([r.line for r in outcome.rejected]).payload
+        letter.event_count = len(outcome.rejected)
+        letter.last_replay_error = failure
+    else:
+        letter.last_replay_error = failure
+    letter.save()
+    return letter.replayed_at is not None

@@ -1,0 +1,81 @@
+"""Celery tasks: deliver one batch to one backend; re-publish the outbox.
+
+``deliver_batch`` is acks-late and rejects on worker loss, so a worker killed
+mid-batch leaves the message to be delivered again (events carry an ``id`` so
+sinks can drop the duplicates). Each message is one batch for one backend, so
+a failing backend never makes another backend send twice.
+
+Failures are classified by the backend: retryable ones are retried with
+exponential backoff up to ``RETRY_MAX`` times, permanent ones and exhausted
+retries are dead-lettered. If the retry cannot be published, the batch is
+parked in the outbox; if the database cannot take a dead letter or an outbox
+row either, the message is requeued rather than dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import Task, shared_task
+from celery.exceptions import Reject
+from django.db import DatabaseError
+
+from event_hub.delivery import outbox
+from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
+from event_hub.delivery.batch import Batch
+from event_hub.exceptions import HandOffError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait before requeueing a message whose failure could not be recorded.
+REQUEUE_PAUSE = 1.0
+
+
+@shared_task(
+    bind=True,
+    name="event_hub.deliver_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
+    """Deliver one batch to ``backend``; return how many events were delivered."""
+    batch = Batch.from_payload(backend, payload, batch_id)
+    retries = int(self.request.retries or 0)
+    outcome = try_deliver(batch)
+    try:
+        retry = settle(batch, outcome, attempts_made=retries + 1)
+        if retry:
+            _retry(self, batch, retries, str(outcome.error))
+    except (DatabaseError, HandOffError) as exc:
+        logger.error("cannot record the outcome of batch %s (%s); requeueing it", batch.id, exc)
+        time.sleep(REQUEUE_PAUSE)
+        raise Reject(str(exc), requeue=True) from exc
+    return outcome.delivered
+
+
+def _retry(task: Task, batch: Batch, retries: int, error: str) -> None:
+    countdown = backoff_seconds(retries)
+    try:
+        task.retry(countdown=countdown, throw=False)
+    except Exception as exc:  # noqa: BLE001 - the retry could not be published: park it instead
+        logger.warning("cannot publish retry of batch %s (%s); parking it in the outbox", batch.id, exc)
+        outbox.park(batch, error=error, attempts=retries + 1, delay=countdown)
+
+
+@shared_task(name="event_hub.republish_outbox", ignore_result=True)
+def republish_outbox() -> dict[str, int]:
+    """Send due outbox batches on (schedule this periodically, e.g. every minute)."""
+    report = outbox.republish()
+    if report.sent or report.delivered or report.failed:
+        logger.info("outbox: %s", report)
+    return {
+        "sent": report.sent,
+        "delivered": report.delivered,
+        "retried": report.retried,
+        "dead": report.dead,
+        "failed": report.failed,
+        "remaining": report.remaining,
+    }

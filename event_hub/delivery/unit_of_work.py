@@ -1,0 +1,180 @@
+"""Units of work: events are collected per backend and handed off as one batch each.
+
+A unit of work is a request (the middleware opens one), a Celery task (opened
+on ``task_prerun``) or any block wrapped in :func:`unit_of_work`. It hands its
+batches off when it ends, or earlier when one backend's batch reaches
+``BATCH_MAX_EVENTS`` events or ``BATCH_MAX_SECONDS`` of age.
+
+Outside any unit of work (a management command, ``manage.py shell``, a script)
+events go to the process-wide ambient buffer, which hands off on the same
+bounds, from a timer thread after ``BATCH_MAX_SECONDS``, and at interpreter
+exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from event_hub.conf import hub_settings, on_reload
+from event_hub.delivery.batch import Batch
+from event_hub.delivery.handoff import hand_off
+
+
+class UnitOfWork:
+    """Lines collected for each backend until they are handed off."""
+
+    __slots__ = ("_lines", "_max_events", "_max_seconds", "_started")
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[bytes]] = {}
+        self._started = 0.0
+        self._max_events: int = hub_settings.BATCH_MAX_EVENTS
+        self._max_seconds: float = hub_settings.BATCH_MAX_SECONDS
+
+    def add(self, backend: str, line: bytes) -> None:
+        """Collect one rendered event for ``backend``."""
+        lines = self._lines.get(backend)
+        if lines is None:
+            lines = self._lines[backend] = []
+            if not self._started:
+                self._started = time.monotonic()
+        lines.append(line)
+        if len(lines) >= self._max_events:
+            self._hand_off(backend)
+        elif time.monotonic() - self._started >= self._max_seconds:
+            self.flush()
+
+    def pending(self) -> int:
+        """Events collected and not handed off yet."""
+        return sum(len(lines) for lines in self._lines.values())
+
+    def _hand_off(self, backend: str) -> None:
+        lines = self._lines.pop(backend)
+        if not self._lines:
+            self._started = 0.0
+        hand_off(Batch(backend=backend, lines=lines))
+
+    def flush(self) -> None:
+        """Hand off every collected batch now."""
+        taken, self._lines, self._started = self._lines, {}, 0.0
+        for backend, lines in taken.items():
+            if lines:
+                hand_off(Batch(backend=backend, lines=lines))
+
+
+class AmbientBuffer(UnitOfWork):
+    """The unit of work of code running outside any other: thread-safe, flushed by a timer."""
+
+    __slots__ = ("_lock", "_timer")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+
+    def add(self, backend: str, line: bytes) -> None:
+        with self._lock:
+            super().add(backend, line)
+            if self._lines and self._timer is None:
+                self._timer = threading.Timer(self._max_seconds, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            timer, self._timer = self._timer, None
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()
+            super().flush()
+
+    def reset_after_fork(self) -> None:
+        """A forked child must not re-send what its parent collected."""
+        self._lock = threading.RLock()
+        self._timer = None
+        self._lines, self._started = {}, 0.0
+
+    def reconfigure(self) -> None:
+        """Pick up new batch bounds (what is pending stays, and goes on the next hand-off)."""
+        with self._lock:
+            self._max_events = hub_settings.BATCH_MAX_EVENTS
+            self._max_seconds = hub_settings.BATCH_MAX_SECONDS
+
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("event_hub_unit_of_work", default=None)
+_ambient: AmbientBuffer | None = None
+_ambient_lock = threading.Lock()
+
+
+def ambient() -> AmbientBuffer:
+    """The process-wide buffer (created on first use)."""
+    global _ambient
+    if _ambient is None:
+        with _ambient_lock:
+            if _ambient is None:
+                _ambient = AmbientBuffer()
+    return _ambient
+
+
+def current() -> UnitOfWork:
+    """The unit of work events emitted here belong to."""
+    return _current.get() or ambient()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """Collect events emitted in the block and hand them off when it ends.
+
+    Nested blocks join the outer unit of work.
+    """
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
+    work = UnitOfWork()
+    token = _current.set(work)
+    try:
+        yield work
+    finally:
+        _current.reset(token)
+        work.flush()
+
+
+def begin() -> tuple[UnitOfWork, object]:
+    """Open a unit of work without a ``with`` block (for signal-driven boundaries); see :func:`end`."""
+    work = UnitOfWork()
+    return work, _current.set(work)
+
+
+def end(work: UnitOfWork, token: object) -> None:
+    """Close a unit of work opened with :func:`begin` and hand off its batches."""
+    try:
+        _current.reset(token)  # type: ignore[arg-type]
+    finally:
+        work.flush()
+
+
+def flush_ambient() -> None:
+    """Hand off what the ambient buffer holds (at exit, and when settings change)."""
+    if _ambient is not None:
+        _ambient.flush()
+
+
+@on_reload
+def _reconfigure() -> None:
+    if _ambient is not None:
+        _ambient.reconfigure()
+
+
+def _after_fork() -> None:
+    if _ambient is not None:
+        _ambient.reset_after_fork()
+
+
+atexit.register(flush_ambient)
+os.register_at_fork(after_in_child=_after_fork)

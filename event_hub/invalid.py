@@ -1,0 +1,54 @@
+"""The invalid-events store: events that did not match the catalog, kept with the reason.
+
+An invalid event is never delivered as if it were valid and never dropped
+without a trace: it is written here (and logged). If the database refuses the
+row, the event and its errors are logged at CRITICAL level instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from django.db import DatabaseError
+
+from event_hub.models import InvalidEvent
+
+logger = logging.getLogger(__name__)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` as plain JSON types (anything orjson cannot encode becomes its ``repr``)."""
+    return orjson.loads(orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS))
+
+
+def record(
+    *,
+    name: str,
+    source: str,
+    payload: Any,
+    errors: Mapping[str, Sequence[str]],
+    user_id: int | None = None,
+    path: str = "",
+) -> InvalidEvent | None:
+    """Store one invalid event; returns the row, or ``None`` when only the log could take it."""
+    safe_payload = _json_safe(payload)
+    safe_errors = {key: list(messages) for key, messages in errors.items()}
+    logger.warning("invalid %s event %r recorded: %s", source, name, safe_errors)
+    try:
+        return InvalidEvent.objects.create(
+            name=name[:255],
+            event_source=source,
+            payload=safe_payload,
+            errors=safe_errors,
+            user_id=user_id,
+            path=path[:2048],
+        )
+    except DatabaseError:
+        logger.critical(
+            "cannot store invalid %s event %r (errors %s); payload follows:\n%s",
+            source, name, safe_errors, orjson.dumps(safe_payload).decode(), exc_info=True,
+        )
+        return None

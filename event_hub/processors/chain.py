@@ -1,0 +1,113 @@
+"""Build each backend's processor chain from ``EVENT_HUB``.
+
+For backend ``B`` the chain is::
+
+    EVENT_HUB["PROCESSORS"]  +  BACKENDS[B]["PROCESSORS"]  +  OutputFormat(B.FORMAT)  +  Privacy()
+
+where ``Privacy()`` is left out only for a backend with ``"PII": True``.
+
+A processor entry is an import path (of a callable, or of a class built with
+no arguments), a ``[path, {keyword arguments}]`` pair, or a callable object.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from django.utils.module_loading import import_string
+
+from event_hub.conf import hub_settings, on_reload
+from event_hub.envelope import Envelope
+from event_hub.exceptions import ConfigurationError, DropEvent
+from event_hub.processors import Processor
+from event_hub.processors.formats import OutputFormat
+from event_hub.processors.privacy import Privacy
+
+
+def build_processor(entry: Any, where: str) -> Processor:
+    """One processor from one configuration entry."""
+    kwargs: dict[str, Any] = {}
+    target = entry
+    if isinstance(entry, (list, tuple)):
+        if len(entry) != 2 or not isinstance(entry[1], dict):
+            raise ConfigurationError(f"{where}: a pair must be [import path, {{options}}], got {entry!r}")
+        target, kwargs = entry
+    if isinstance(target, str):
+        try:
+            target = import_string(target)
+        except ImportError as exc:
+            raise ConfigurationError(f"{where}: cannot import {target!r}: {exc}") from exc
+    if isinstance(target, type):
+        try:
+            target = target(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"{where}: {exc}") from exc
+    elif kwargs:
+        raise ConfigurationError(f"{where}: options given for {target!r}, which is not a class")
+    if not callable(target):
+        raise ConfigurationError(f"{where}: {target!r} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def build_processors(entries: Sequence[Any], where: str) -> tuple[Processor, ...]:
+    """Processors of a ``PROCESSORS`` list."""
+    if not isinstance(entries, (list, tuple)):
+        raise ConfigurationError(f"{where} must be a list")
+    return tuple(build_processor(entry, f"{where}[{i}]") for i, entry in enumerate(entries))
+
+
+@attrs.frozen
+class Route:
+    """One backend and the processors its events go through."""
+
+    backend: str
+    processors: tuple[Processor, ...]
+    pii: bool
+
+    def apply(self, envelope: Envelope) -> Envelope | None:
+        """The envelope as this backend receives it, or ``None`` if a processor dropped it."""
+        try:
+            for processor in self.processors:
+                envelope = processor(envelope)
+        except DropEvent:
+            return None
+        return envelope
+
+
+@attrs.frozen
+class Routes:
+    """Every enabled backend's route, and the processors shared by all of them."""
+
+    shared: tuple[Processor, ...]
+    routes: tuple[Route, ...]
+
+    @property
+    def any_pii(self) -> bool:
+        """Whether some backend takes personal data (otherwise it is never collected)."""
+        return any(route.pii for route in self.routes)
+
+
+@functools.cache
+def routes() -> Routes:
+    """The routes built from current settings (cached until settings change)."""
+    shared = build_processors(hub_settings.PROCESSORS, "EVENT_HUB['PROCESSORS']")
+    built = []
+    for name, config in hub_settings.backend_configs().items():
+        where = f"EVENT_HUB['BACKENDS'][{name!r}]"
+        own = build_processors(config["PROCESSORS"], f"{where}['PROCESSORS']")
+        try:
+            tail: list[Processor] = [OutputFormat(config["FORMAT"])]
+        except ValueError as exc:
+            raise ConfigurationError(f"{where}['FORMAT']: {exc}") from exc
+        if not config["PII"]:
+            tail.append(Privacy())
+        built.append(Route(backend=name, processors=(*own, *tail), pii=bool(config["PII"])))
+    return Routes(shared=shared, routes=tuple(built))
+
+
+@on_reload
+def _forget_routes() -> None:
+    routes.cache_clear()

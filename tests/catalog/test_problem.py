@@ -1,0 +1,222 @@
+"""Problem interaction events."""
+
+from __future__ import annotations
+
+import copy
+
+import attrs
+import pytest
+
+import event_hub.catalog.problem  # noqa: F401
+from event_hub.catalog import RawString, registry
+from event_hub.catalog.problem import ProblemCheckContext
+from event_hub.catalog.validation import get_converter
+from event_hub.exceptions import InvalidEventError
+
+_P2 = "i4x-edx-AN101-problem-a0effb954cca4759994f1ac9e9434bf4_2_1"
+_P4 = "i4x-edx-AN101-problem-a0effb954cca4759994f1ac9e9434bf4_4_1"
+_EMPTY_CORRECT_MAP = {"hint": "", "hintmode": None, "msg": "", "npoints": None, "queuestate": None}
+
+#: The ``context`` and ``event`` members of the sample event at the top of the tracking-log reference.
+SAMPLE_CONTEXT = {
+    "course_id": "edx/AN101/2014_T1",
+    "module": {"display_name": "Multiple Choice Questions"},
+    "org_id": "edx",
+    "user_id": 9999999,
+}
+SAMPLE_EVENT = {
+    "answers": {_P2: "yellow", _P4: ["choice_0", "choice_2"]},
+    "attempts": 1,
+    "correct_map": {
+        _P2: {"correctness": "incorrect", **_EMPTY_CORRECT_MAP},
+        _P4: {"correctness": "correct", **_EMPTY_CORRECT_MAP},
+    },
+    "grade": 2,
+    "max_grade": 3,
+    "problem_id": "i4x://edx/AN101/problem/a0effb954cca4759994f1ac9e9434bf4",
+    "state": {
+        "correct_map": {},
+        "done": None,
+        "input_state": {_P2: {}, _P4: {}},
+        "seed": 1,
+        "student_answers": {},
+    },
+    "submission": {
+        _P2: {
+            "answer": "yellow",
+            "correct": False,
+            "input_type": "optioninput",
+            "question": "What color is the open ocean on a sunny day?",
+            "response_type": "optionresponse",
+            "variant": "",
+        },
+        _P4: {
+            "answer": ["a piano", "a guitar"],
+            "correct": True,
+            "input_type": "checkboxgroup",
+            "question": "Which of the following are musical instruments?",
+            "response_type": "choiceresponse",
+            "variant": "",
+        },
+    },
+    "success": "incorrect",
+}
+
+
+@pytest.fixture(name="sample")
+def _sample():
+    return copy.deepcopy(SAMPLE_EVENT)
+
+
+class TestProblemCheck:
+    def test_reference_sample_validates(self, sample):
+        """The sample server ``problem_check`` from the reference validates and is returned as given."""
+        validated = registry.validate("problem_check", "server", sample)
+        assert validated.data is sample
+        assert validated.name == "problem_check"
+
+    def test_reference_sample_context_module_matches(self):
+        """The sample's ``context.module`` fits the extra context the server ``problem_check`` declares."""
+        spec = registry.lookup("problem_check", "server")
+        assert spec.context is ProblemCheckContext
+        get_converter(True).structure({"module": SAMPLE_CONTEXT["module"]}, ProblemCheckContext)
+
+    def test_browser_and_server_forms_are_distinct(self, sample):
+        """The browser form takes the raw input string; the server form takes the typed dictionary."""
+        browser = registry.lookup("problem_check", "browser")
+        server = registry.lookup("problem_check", "server")
+        assert browser is not server
+        assert browser.payload is RawString
+        raw = f"input_{_P2}=yellow&input_{_P4}%5B%5D=choice_0"
+        assert registry.validate("problem_check", "browser", raw).data == raw
+        with pytest.raises(InvalidEventError):
+            registry.validate("problem_check", "browser", sample)
+        with pytest.raises(InvalidEventError):
+            registry.validate("problem_check", "server", raw)
+
+    def test_nested_correct_map_error_names_the_path(self, sample):
+        """A string ``npoints`` inside ``correct_map`` is reported under its nested path."""
+        sample["correct_map"][_P2]["npoints"] = "1"
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        assert excinfo.value.errors == {f"correct_map[{_P2!r}].npoints": ["expected an integer, got str"]}
+
+    def test_missing_required_field_names_the_field(self, sample):
+        """Leaving out ``attempts`` is reported under ``attempts``."""
+        del sample["attempts"]
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        assert excinfo.value.errors == {"attempts": ["this field is required"]}
+
+    def test_queued_answer_has_key_and_time(self, sample):
+        """A queued answer's ``queuestate`` must carry both ``key`` and ``time``."""
+        sample["correct_map"][_P2]["queuestate"] = {"key": "abc", "time": "20140303161905"}
+        registry.validate("problem_check", "server", sample)
+        sample["correct_map"][_P2]["queuestate"] = {"key": "abc"}
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        assert list(excinfo.value.errors) == [f"correct_map[{_P2!r}].queuestate.time"]
+
+    def test_success_is_a_closed_set(self, sample):
+        """``success`` accepts only 'correct' or 'incorrect'."""
+        sample["success"] = "maybe"
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        assert list(excinfo.value.errors) == ["success"]
+
+
+class TestHintEvents:
+    def test_demandhint_displayed_validates(self):
+        """A requested hint event validates unchanged."""
+        data = {"hint_index": 0, "hint_len": 2, "hint_text": "Think of the sky.", "module_id": "block-v1:x"}
+        assert registry.validate("edx.problem.hint.demandhint_displayed", "server", data).data is data
+
+    def test_feedback_displayed_validates_with_and_without_choices(self):
+        """Feedback events validate with ``choice_all`` (checkboxes) and without it (text input)."""
+        data = {
+            "choice_all": ["choice_0", "choice_1"],
+            "correctness": False,
+            "hint_label": "Incorrect: ",
+            "hints": [{"text": "Not quite."}, {"text": "Guitars have strings."}],
+            "module_id": "block-v1:x",
+            "problem_part_id": "abc_2_1",
+            "question_type": "choiceresponse",
+            "student_answer": ["choice_0"],
+            "trigger_type": "compound",
+        }
+        assert registry.validate("edx.problem.hint.feedback_displayed", "server", data).data is data
+        text_input = {k: v for k, v in data.items() if k != "choice_all"}
+        text_input.update(question_type="stringresponse", trigger_type="single", student_answer=["blue"])
+        registry.validate("edx.problem.hint.feedback_displayed", "server", text_input)
+
+    def test_feedback_hint_entries_are_checked(self):
+        """A hint entry without ``text`` is reported at its list index."""
+        data = {
+            "correctness": True,
+            "hint_label": "",
+            "hints": [{"txt": "oops"}],
+            "module_id": "m",
+            "problem_part_id": "p",
+            "question_type": "stringresponse",
+            "student_answer": ["a"],
+            "trigger_type": "single",
+        }
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("edx.problem.hint.feedback_displayed", "server", data)
+        assert set(excinfo.value.errors) == {"hints[0]", "hints[0].text"}
+
+
+class TestOtherProblemEvents:
+    def test_problem_save_carries_no_fields(self):
+        """``problem_save`` is a browser event with an empty ``event``."""
+        assert registry.validate("problem_save", "browser", {}).data == {}
+
+    def test_problem_graded_uses_the_bracketed_member_name(self):
+        """``problem_graded`` carries its pair under the literal ``[answers, contents]`` key."""
+        spec = registry.lookup("problem_graded", "browser")
+        assert [f.metadata.get("json_name") for f in attrs.fields(spec.payload)] == ["[answers, contents]"]
+        data = {"[answers, contents]": ["input_x=1", "<p>Problem</p>"]}
+        assert registry.validate("problem_graded", "server", data).data is data
+
+    def test_rescore_validates(self, sample):
+        """A ``problem_rescore`` reuses the ``problem_check`` correct map shape."""
+        data = {
+            "attempts": 2,
+            "correct_map": sample["correct_map"],
+            "new_score": 3,
+            "new_total": 3,
+            "orig_score": 2,
+            "orig_total": 3,
+            "problem_id": sample["problem_id"],
+            "state": sample["state"],
+            "success": "correct",
+        }
+        assert registry.validate("problem_rescore", "server", data).data is data
+
+    @pytest.mark.parametrize(
+        ("name", "failure"),
+        [
+            ("problem_check_fail", "unreset"),
+            ("problem_rescore_fail", "input_error"),
+            ("reset_problem_fail", "not_done"),
+            ("save_problem_fail", "done"),
+        ],
+    )
+    def test_failure_reasons_are_closed_sets(self, name, failure):
+        """Each ``*_fail`` event accepts its documented reason and rejects an unknown one."""
+        spec = registry.lookup(name, "server")
+        names = {f.name for f in attrs.fields(spec.payload)}
+        data = {"failure": failure, "problem_id": "p"}
+        data.update({key: {} for key in ("answers", "state", "old_state") if key in names})
+        assert registry.validate(name, "server", data).data is data
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate(name, "server", {**data, "failure": "bogus"})
+        assert list(excinfo.value.errors) == ["failure"]
+
+    def test_reset_and_reset_problem_differ_by_source(self):
+        """``problem_reset`` comes from the browser and ``reset_problem`` from the server."""
+        assert registry.validate("problem_reset", "browser", {"answers": "input_x=1"})
+        data = {"new_state": {}, "old_state": {"seed": 1}, "problem_id": "p"}
+        assert registry.validate("reset_problem", "server", data).data is data
+        with pytest.raises(InvalidEventError):
+            registry.validate("problem_reset", "server", {"answers": "input_x=1"})
