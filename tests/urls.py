@@ -1,0 +1,13 @@
+"""URLs of the test suite: the tracking API plus views used by middleware tests."""
+
+from django.urls import include, path
+
+from tests import views
+
+urlpatterns = [
+    path("", include("event_hub.api.urls")),
+    path("emit/", views.emit_view),
+    path("emit-async/", views.emit_async_view),
+    path("emit-and-fail/", views.emit_and_fail_view),
+    path("courses/<path:course_id>/emit/", views.emit_view),
+]
