@@ -10,8 +10,11 @@ Public API::
     with tracker.context("grading", course_id="course-v1:edX+DemoX+2024"):
         emit("edx.grades.problem.submitted", {...})
 
-Names are imported lazily so that ``import event_hub`` works before Django's
-app registry is ready (settings files, Celery app modules).
+``event_hub.tracker`` is the tracker module: ``tracker.track``, ``tracker.emit``,
+``tracker.send`` and ``tracker.context`` act on the process-wide
+:class:`~event_hub.tracker.Tracker`. Names are imported lazily so that
+``import event_hub`` works before Django's app registry is ready (settings
+files, Celery app modules).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from event_hub.exceptions import (
 if TYPE_CHECKING:
     from event_hub.delivery.unit_of_work import unit_of_work
     from event_hub.envelope import Envelope
-    from event_hub.tracker import Tracker, emit, track, tracker
+    from event_hub import tracker
+    from event_hub.tracker import Tracker, emit, track
 
 __version__ = "0.1.0"
 
@@ -41,12 +45,15 @@ _LAZY = {
     "Tracker": "event_hub.tracker",
     "emit": "event_hub.tracker",
     "track": "event_hub.tracker",
-    "tracker": "event_hub.tracker",
     "unit_of_work": "event_hub.delivery.unit_of_work",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "tracker":
+        import importlib
+
+        return importlib.import_module("event_hub.tracker")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'event_hub' has no attribute {name!r}")

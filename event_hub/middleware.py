@@ -74,5 +74,6 @@ class EventHubMiddleware:
             try:
                 response: HttpResponseBase = await self.get_response(request)
             finally:
-                await sync_to_async(unit_of_work.end, thread_sensitive=False)(work, token)
+                unit_of_work.detach(token)
+                await sync_to_async(work.flush, thread_sensitive=False)()
         return response

@@ -53,7 +53,8 @@ class Captured(Sequence[dict[str, Any]]):
         return [event.get("name", event.get("event_type")) for event in self.events]
 
     def clear(self) -> None:
-        """Forget the events captured so far."""
+        """Forget the events captured so far (pending ones included)."""
+        unit_of_work.current().flush()
         memory.clear(self.backend)
 
 

@@ -21,7 +21,7 @@ import datetime
 import functools
 import socket
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import attrs
@@ -257,16 +257,28 @@ class Tracker:
         return envelope
 
 
-#: The process-wide tracker.
+#: The process-wide tracker. The module itself offers the same four calls, so
+#: ``from event_hub import tracker`` then ``tracker.context(...)`` / ``tracker.emit(...)`` works.
 tracker = Tracker()
 
 
-def track(event_type: str, user: Any = None, data: Any = None, course_content_node: Any = None, **options: Any
-          ) -> Envelope | None:
-    """Module-level shortcut for :meth:`Tracker.track`."""
+def track(
+    event_type: str, user: Any = None, data: Any = None, course_content_node: Any = None, **options: Any
+) -> Envelope | None:
+    """:meth:`Tracker.track` on the process-wide tracker."""
     return tracker.track(event_type, user, data, course_content_node, **options)
 
 
 def emit(name: str, data: Any = None, **options: Any) -> Envelope | None:
-    """Module-level shortcut for :meth:`Tracker.emit`."""
+    """:meth:`Tracker.emit` on the process-wide tracker."""
     return tracker.emit(name, data, **options)
+
+
+def send(name: str, data: Any = None, **options: Any) -> Envelope | None:
+    """:meth:`Tracker.send` on the process-wide tracker (used by the API for client events)."""
+    return tracker.send(name, data, **options)
+
+
+def context(name: str, **values: Any) -> AbstractContextManager[None]:
+    """:meth:`Tracker.context` on the process-wide tracker."""
+    return tracker.context(name, **values)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from event_hub.conf import hub_settings, on_reload
+from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
 
@@ -80,6 +80,10 @@ class AmbientBuffer(UnitOfWork):
 
     def add(self, backend: str, line: bytes) -> None:
         with self._lock:
+            if not self._lines:
+                # A new batch starts: pick up the bounds in force now (settings may have changed).
+                self._max_events = hub_settings.BATCH_MAX_EVENTS
+                self._max_seconds = hub_settings.BATCH_MAX_SECONDS
             super().add(backend, line)
             if self._lines and self._timer is None:
                 self._timer = threading.Timer(self._max_seconds, self.flush)
@@ -98,12 +102,6 @@ class AmbientBuffer(UnitOfWork):
         self._lock = threading.RLock()
         self._timer = None
         self._lines, self._started = {}, 0.0
-
-    def reconfigure(self) -> None:
-        """Pick up new batch bounds (what is pending stays, and goes on the next hand-off)."""
-        with self._lock:
-            self._max_events = hub_settings.BATCH_MAX_EVENTS
-            self._max_seconds = hub_settings.BATCH_MAX_SECONDS
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("event_hub_unit_of_work", default=None)
@@ -151,10 +149,15 @@ def begin() -> tuple[UnitOfWork, object]:
     return work, _current.set(work)
 
 
+def detach(token: object) -> None:
+    """Make the unit of work opened with :func:`begin` no longer current (without handing off)."""
+    _current.reset(token)  # type: ignore[arg-type]
+
+
 def end(work: UnitOfWork, token: object) -> None:
     """Close a unit of work opened with :func:`begin` and hand off its batches."""
     try:
-        _current.reset(token)  # type: ignore[arg-type]
+        detach(token)
     finally:
         work.flush()
 
@@ -163,12 +166,6 @@ def flush_ambient() -> None:
     """Hand off what the ambient buffer holds (at exit, and when settings change)."""
     if _ambient is not None:
         _ambient.flush()
-
-
-@on_reload
-def _reconfigure() -> None:
-    if _ambient is not None:
-        _ambient.reconfigure()
 
 
 def _after_fork() -> None:

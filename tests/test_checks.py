@@ -1,0 +1,76 @@
+"""Tests of the system checks: each misconfiguration has its stable id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from event_hub.checks import check_settings
+
+MEMORY = {"ENGINE": "event_hub.backends.memory.MemoryBackend"}
+
+
+def ids(settings: Any, config: Any) -> list[str]:
+    settings.EVENT_HUB = config
+    return [message.id for message in check_settings()]
+
+
+class TestChecks:
+    def test_valid_configuration_is_clean(self, settings: Any, tmp_path: Any) -> None:
+        """A correct configuration produces no message."""
+        config = {
+            "DELIVERY": "sync",
+            "BACKENDS": {"log": {"ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
+                                 "OPTIONS": {"path": str(tmp_path / "t.log")}}},
+        }
+        assert ids(settings, config) == []
+
+    @pytest.mark.parametrize(
+        ("config", "expected"),
+        [
+            (["not", "a", "dict"], "event_hub.E001"),
+            ({"DELIVERY": "sync", "BACKENDZ": {}}, "event_hub.E001"),
+            ({"DELIVERY": "carrier-pigeon"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "BATCH_MAX_EVENTS": 0}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "VALIDATE": "yes"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "UNREGISTERED_EVENTS": "ignore"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "CONTENT_NODE_RESOLVER": "no.such.function"}, "event_hub.E003"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "no.such.Backend"}}}, "event_hub.E004"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "FORMAT": "xml"}}}, "event_hub.E004"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "ENGIN": "typo"}}}, "event_hub.E004"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "event_hub.envelope.Envelope"}}}, "event_hub.E004"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "OPTIONS": {"colour": 1}}}}, "event_hub.E005"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
+                                                    "OPTIONS": {}}}}, "event_hub.E005"),
+            ({"DELIVERY": "sync", "PROCESSORS": ["no.such.processor"]}, "event_hub.E006"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "PROCESSORS": [["event_hub.processors.privacy.Privacy",
+                                                                                {"mode": "bad"}]]}}}, "event_hub.E006"),
+            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "PII": True}}}, "event_hub.W001"),
+            ({"DELIVERY": "sync", "BACKENDS": {}}, "event_hub.W003"),
+        ],
+    )
+    def test_misconfiguration_is_reported(self, settings: Any, config: Any, expected: str) -> None:
+        """Each kind of mistake is reported with its own stable id."""
+        assert expected in ids(settings, config)
+
+    def test_celery_without_broker(self, settings: Any, monkeypatch: Any) -> None:
+        """DELIVERY celery with no broker configured on the Celery app is E007."""
+        from celery import current_app
+
+        monkeypatch.setattr(current_app.conf, "broker_url", None)
+        assert "event_hub.E007" in ids(settings, {"DELIVERY": "celery", "BACKENDS": {"m": MEMORY}})
+
+    def test_missing_middleware_is_a_warning(self, settings: Any) -> None:
+        """Without EventHubMiddleware the project is warned (W002)."""
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "event_hub" not in m]
+        assert "event_hub.W002" in ids(settings, {"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}})
+
+    def test_checks_run_at_startup(self, settings: Any) -> None:
+        """The check is registered with Django, so `manage.py check` fails on a bad EVENT_HUB."""
+        from django.core.management import call_command
+        from django.core.management.base import SystemCheckError
+
+        settings.EVENT_HUB = {"DELIVERY": "carrier-pigeon"}
+        with pytest.raises(SystemCheckError, match="event_hub.E002"):
+            call_command("check")

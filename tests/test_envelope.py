@@ -1,0 +1,139 @@
+"""Tests of the envelope, its two output formats and event ids."""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+import re
+
+import attrs
+import pytest
+
+from event_hub.envelope import Envelope, EventContext, format_time, new_event_id, render_compact, render_openedx
+
+COMMON_FIELDS = {
+    "accept_language", "agent", "context", "event", "event_source", "event_type",
+    "host", "ip", "name", "page", "referer", "session", "time", "username",
+}
+
+
+@pytest.fixture(name="envelope")
+def fixture_envelope() -> Envelope:
+    return Envelope(
+        id=new_event_id(),
+        name="edx.video.played",
+        event_type="play_video",
+        event_source="mobile",
+        time=datetime.datetime(2014, 3, 3, 16, 19, 5, tzinfo=datetime.UTC),
+        event={"id": "v1", "code": "mobile", "currentTime": 3.5},
+        context=EventContext(
+            course_id="course-v1:edX+DemoX+2014", org_id="edX", path="/event", user_id=9,
+            anonymous_user_id="a" * 32, course_run="2014", course_slug="edX+DemoX",
+            module_id="chapter1", section_id="seq1", unit_id="vert1",
+            module={"usage_key": "block-v1:edX+DemoX+2014+type@video+block@v1", "display_name": "Intro"},
+            extra={"component": "videoplayer"},
+        ),
+        username="learner",
+        ip="203.0.113.9",
+        agent="Mobile/1.0",
+        host="lms.example.org",
+        page="https://lms.example.org/courses/x",
+    )
+
+
+class TestTimeFormat:
+    def test_microseconds_are_always_written(self) -> None:
+        """A time with zero microseconds still renders six digits and a +00:00 offset."""
+        moment = datetime.datetime(2014, 3, 3, 16, 19, 5, tzinfo=datetime.UTC)
+        assert format_time(moment) == "2014-03-03T16:19:05.000000+00:00"
+
+    def test_other_zones_are_converted_to_utc(self) -> None:
+        """A time in another zone is written as the same instant in UTC."""
+        zone = datetime.timezone(datetime.timedelta(hours=2))
+        moment = datetime.datetime(2014, 3, 3, 18, 0, 0, 584523, tzinfo=zone)
+        assert format_time(moment) == "2014-03-03T16:00:00.584523+00:00"
+
+    def test_naive_times_are_taken_as_utc(self) -> None:
+        """A naive datetime is read as UTC rather than local time."""
+        assert format_time(datetime.datetime(2020, 1, 2, 3, 4, 5, 6)) == "2020-01-02T03:04:05.000006+00:00"
+
+
+class TestOpenedxFormat:
+    def test_every_common_field_is_present(self, envelope: Envelope) -> None:
+        """The tracking-log rendering has every common field of the reference, plus the event id."""
+        rendered = render_openedx(envelope)
+        assert set(rendered) == COMMON_FIELDS | {"id"}
+        assert {"course_id", "org_id", "path", "user_id"} <= set(rendered["context"])
+
+    def test_context_carries_module_and_extra_members(self, envelope: Envelope) -> None:
+        """Module and extra context members appear inside ``context``."""
+        context = render_openedx(envelope)["context"]
+        assert context["module"]["display_name"] == "Intro"
+        assert context["component"] == "videoplayer"
+        assert context["anonymous_user_id"] == "a" * 32
+
+    def test_name_and_event_type_differ_for_mobile_video(self, envelope: Envelope) -> None:
+        """The dual-named video event keeps the legacy event_type beside the newer name."""
+        rendered = render_openedx(envelope)
+        assert (rendered["name"], rendered["event_type"]) == ("edx.video.played", "play_video")
+
+
+class TestCompactFormat:
+    def test_shape_of_the_design_note(self, envelope: Envelope) -> None:
+        """The compact rendering has exactly the design note's fields (plus id and source)."""
+        rendered = render_compact(envelope)
+        assert set(rendered) == {
+            "id", "event_type", "event_source", "anon_username", "time", "course_slug", "course_run",
+            "module_id", "section_id", "unit_id", "page_url", "event_data",
+        }
+        assert rendered["course_slug"] == "edX+DemoX"
+        assert rendered["course_run"] == "2014"
+        assert rendered["unit_id"] == "vert1"
+
+    def test_never_carries_personal_data(self, envelope: Envelope) -> None:
+        """Even an envelope holding username and IP renders neither in the compact format."""
+        text = repr(render_compact(envelope))
+        assert "learner" not in text
+        assert "203.0.113.9" not in text
+
+    def test_render_follows_the_format_field(self, envelope: Envelope) -> None:
+        """``Envelope.render`` uses the format a processor set."""
+        assert "anon_username" in attrs.evolve(envelope, format="compact").render()
+        assert "username" in envelope.render()
+
+
+class TestEnvelopeValidation:
+    def test_unknown_source_is_refused(self, envelope: Envelope) -> None:
+        """An event_source outside server/browser/mobile/task cannot be built."""
+        with pytest.raises(ValueError, match="event_source"):
+            attrs.evolve(envelope, event_source="satellite")
+
+    def test_envelope_is_frozen(self, envelope: Envelope) -> None:
+        """Processors cannot mutate an envelope in place."""
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            envelope.username = "someone"  # type: ignore[misc]
+
+
+def _ids_in_child(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    queue.put([new_event_id() for _ in range(100)])
+
+
+class TestEventIds:
+    def test_ids_are_uuid_shaped_and_unique(self) -> None:
+        """Ids look like UUIDs and do not repeat within a process."""
+        ids = [new_event_id() for _ in range(10000)]
+        assert len(set(ids)) == len(ids)
+        assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids[:50])
+
+    def test_forked_children_do_not_repeat_parent_ids(self) -> None:
+        """A forked worker draws a new prefix, so its ids never collide with the parent's."""
+        parent = {new_event_id() for _ in range(100)}
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_ids_in_child, args=(queue,))
+        child.start()
+        child_ids = set(queue.get(timeout=30))
+        child.join(timeout=30)
+        assert len(child_ids) == 100
+        assert not parent & child_ids
+        assert {i[:23] for i in child_ids} != {i[:23] for i in parent}

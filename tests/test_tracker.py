@@ -1,0 +1,166 @@
+"""Tests of the Tracker: envelope contents, privacy defaults, context sources, processors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from event_hub import DropEvent, emit, track, tracker
+from event_hub.envelope import Envelope
+from tests.conftest import ENROLLMENT, delivered
+
+COURSE = "course-v1:edX+DemoX+2024"
+PROBLEM = "block-v1:edX+DemoX+2024+type@problem+block@p1"
+
+
+def drop_everything(envelope: Envelope) -> Envelope:
+    raise DropEvent("test")
+
+
+def mark_host(envelope: Envelope) -> Envelope:
+    import attrs
+
+    return attrs.evolve(envelope, host="processed.example")
+
+
+class TestTrackAndEmit:
+    def test_emit_delivers_a_complete_event(self, memory_hub: Callable[..., None]) -> None:
+        """emit() outside any request produces a server event with the payload untouched."""
+        envelope = emit("edx.course.enrollment.activated", ENROLLMENT)
+        assert envelope is not None
+        [event] = delivered()
+        assert event["id"] == envelope.id
+        assert (event["name"], event["event_type"], event["event_source"]) == (
+            "edx.course.enrollment.activated", "edx.course.enrollment.activated", "server",
+        )
+        assert event["event"] == ENROLLMENT
+        assert event["host"]
+
+    def test_track_takes_the_design_note_signature(self, memory_hub: Callable[..., None]) -> None:
+        """track(event_type, user, data, course_content_node) fills course and module from the node."""
+        track("edx.course.enrollment.activated", None, ENROLLMENT, PROBLEM)
+        [event] = delivered()
+        assert event["context"]["course_id"] == COURSE
+        assert event["context"]["org_id"] == "edX"
+        assert event["context"]["module"] == {"usage_key": PROBLEM}
+
+    def test_context_block_adds_members(self, memory_hub: Callable[..., None]) -> None:
+        """Values pushed with tracker.context() reach the event's context; course ids are split."""
+        with tracker.context("grading", course_id=COURSE, attempt=2):
+            emit("edx.course.enrollment.activated", ENROLLMENT)
+        [event] = delivered()
+        assert event["context"]["course_id"] == COURSE
+        assert event["context"]["org_id"] == "edX"
+        assert event["context"]["attempt"] == 2
+
+    def test_explicit_course_id_wins(self, memory_hub: Callable[..., None]) -> None:
+        """course_id= overrides the course of the context stack."""
+        with tracker.context("c", course_id=COURSE):
+            emit("edx.course.enrollment.activated", ENROLLMENT, course_id="course-v1:MITx+6.002x+2025")
+        assert delivered()[0]["context"]["org_id"] == "MITx"
+
+    def test_compact_format(self, memory_hub: Callable[..., None]) -> None:
+        """A backend with FORMAT compact receives the design-note shape."""
+        memory_hub(backend={"FORMAT": "compact"})
+        track("edx.course.enrollment.activated", None, ENROLLMENT, "block-v1:edX+DemoX+2024+type@vertical+block@u1")
+        [event] = delivered()
+        assert event["event_type"] == "edx.course.enrollment.activated"
+        assert event["course_slug"] == "edX+DemoX"
+        assert event["course_run"] == "2024"
+        assert event["unit_id"].endswith("block@u1")
+        assert event["event_data"] == ENROLLMENT
+
+
+@pytest.mark.django_db
+class TestUserAndPrivacy:
+    @pytest.fixture(name="learner")
+    def fixture_learner(self) -> User:
+        return User.objects.create_user("learner", "learner@example.org", "pw")
+
+    def test_default_output_has_no_personal_data(self, memory_hub: Callable[..., None], learner: User) -> None:
+        """By default no backend receives the username, email or IP, only the anonymous id."""
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        client.force_login(learner)
+        assert client.get("/emit/").status_code == 200
+        [event] = delivered()
+        text = repr(event)
+        assert "learner" not in text and "203.0.113.7" not in text
+        assert event["username"] == "" and event["ip"] == ""
+        assert event["context"]["user_id"] == learner.pk
+        assert len(event["context"]["anonymous_user_id"]) == 32
+
+    def test_pii_backend_gets_full_fields(self, hub: Callable[..., Any], learner: User) -> None:
+        """A backend with PII: True gets username and IP; its neighbour still does not."""
+        hub(DELIVERY="sync", BACKENDS={
+            "full": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PII": True},
+            "private": {"ENGINE": "event_hub.backends.memory.MemoryBackend"},
+        })
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        client.force_login(learner)
+        client.get("/emit/")
+        [full] = delivered("full")
+        [private] = delivered("private")
+        assert (full["username"], full["ip"]) == ("learner", "203.0.113.7")
+        assert (private["username"], private["ip"]) == ("", "")
+        assert full["id"] == private["id"]
+
+    def test_explicit_user_is_used_outside_requests(self, memory_hub: Callable[..., None], learner: User) -> None:
+        """track(user=...) sets user_id and anonymous id for server code without a request."""
+        track("edx.course.enrollment.activated", learner, ENROLLMENT)
+        [event] = delivered()
+        assert event["context"]["user_id"] == learner.pk
+        assert event["context"]["anonymous_user_id"]
+
+    def test_session_is_hashed(self, memory_hub: Callable[..., None], learner: User) -> None:
+        """The session field is a 32-character digest, never the session key itself."""
+        client = Client()
+        client.force_login(learner)
+        client.get("/emit/")
+        [event] = delivered()
+        key = client.session.session_key
+        assert len(event["session"]) == 32
+        assert key and key not in repr(event)
+
+
+class TestProcessors:
+    def test_shared_processor_drop_stops_every_backend(self, memory_hub: Callable[..., None]) -> None:
+        """DropEvent from a shared processor keeps the event from all backends."""
+        memory_hub(PROCESSORS=["tests.test_tracker.drop_everything"])
+        assert emit("edx.course.enrollment.activated", ENROLLMENT) is not None
+        assert delivered() == []
+
+    def test_backend_processor_applies_to_its_backend_only(self, hub: Callable[..., Any]) -> None:
+        """A backend's own processors change only what that backend receives."""
+        hub(DELIVERY="sync", BACKENDS={
+            "a": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PROCESSORS": ["tests.test_tracker.mark_host"]},
+            "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend"},
+        })
+        emit("edx.course.enrollment.activated", ENROLLMENT)
+        assert delivered("a")[0]["host"] == "processed.example"
+        assert delivered("b")[0]["host"] != "processed.example"
+
+    def test_name_filter_with_options(self, memory_hub: Callable[..., None]) -> None:
+        """A [path, {options}] entry builds a configured processor (deny by pattern)."""
+        memory_hub(backend={"PROCESSORS": [
+            ["event_hub.processors.filters.EventNameFilter", {"deny": ["edx.course.enrollment.*"]}],
+        ]})
+        emit("edx.course.enrollment.activated", ENROLLMENT)
+        emit("edx.instructor.report.requested", {"report_type": "grades"})
+        assert [e["name"] for e in delivered()] == ["edx.instructor.report.requested"]
+
+
+class TestBadData:
+    @pytest.mark.django_db
+    def test_unserializable_payload_is_recorded_not_delivered(self, memory_hub: Callable[..., None]) -> None:
+        """Data orjson cannot encode (accepted as untyped) is recorded as invalid, never half-delivered."""
+        from event_hub.models import InvalidEvent
+
+        memory_hub(UNREGISTERED_EVENTS="accept", INVALID_SERVER_EVENTS="record")
+        assert emit("custom.untyped", {"value": object()}) is None
+        assert delivered() == []
+        [row] = InvalidEvent.objects.all()
+        assert "JSON" in row.errors[""][0]
