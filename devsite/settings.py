@@ -124,5 +124,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"event_hub": {"handlers": ["console"], "level": os.environ.get("EVENT_HUB_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "event_hub": {"handlers": ["console"], "level": os.environ.get("EVENT_HUB_LOG_LEVEL", "INFO")}
+    },
 }

@@ -33,9 +33,9 @@ from event_hub.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from event_hub import tracker
     from event_hub.delivery.unit_of_work import unit_of_work
     from event_hub.envelope import Envelope
-    from event_hub import tracker
     from event_hub.tracker import Tracker, emit, track
 
 __version__ = "0.1.0"

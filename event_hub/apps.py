@@ -17,8 +17,10 @@ class EventHubConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
 
-        from event_hub import checks  # noqa: F401 - registers the system checks
-        from event_hub import catalog  # noqa: F401 - fills the registry
+        from event_hub import (
+            catalog,  # noqa: F401 - fills the registry
+            checks,  # noqa: F401 - registers the system checks
+        )
 
         task_prerun.connect(_task_started, dispatch_uid="event_hub.task_prerun")
         task_postrun.connect(_task_finished, dispatch_uid="event_hub.task_postrun")

@@ -47,8 +47,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     except ConfigurationError as exc:
         return [Error(str(exc), id="event_hub.E001")]
     messages: list[CheckMessage] = [
-        Error(f"EVENT_HUB has an unknown key {key!r}", hint=f"Known keys: {', '.join(conf.DEFAULTS)}",
-              id="event_hub.E001")
+        Error(
+            f"EVENT_HUB has an unknown key {key!r}",
+            hint=f"Known keys: {', '.join(conf.DEFAULTS)}",
+            id="event_hub.E001",
+        )
         for key in conf.hub_settings.unknown_keys()
     ]
     hub = conf.hub_settings
@@ -79,7 +82,9 @@ def _check_scalars(values: dict[str, Any]) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
 
     def wrong(key: str, expected: str) -> None:
-        messages.append(Error(f"EVENT_HUB[{key!r}] must be {expected}, not {values[key]!r}", id="event_hub.E002"))
+        messages.append(
+            Error(f"EVENT_HUB[{key!r}] must be {expected}, not {values[key]!r}", id="event_hub.E002")
+        )
 
     for key, choices in _CHOICES.items():
         if values[key] not in choices:
@@ -126,8 +131,11 @@ def _check_backends(backends: Any) -> list[CheckMessage]:
         unknown = sorted(set(raw) - set(conf.BACKEND_DEFAULTS))
         if unknown:
             messages.append(
-                Error(f"{where} has unknown key(s) {unknown}", hint=f"Known: {', '.join(conf.BACKEND_DEFAULTS)}",
-                      id="event_hub.E004")
+                Error(
+                    f"{where} has unknown key(s) {unknown}",
+                    hint=f"Known: {', '.join(conf.BACKEND_DEFAULTS)}",
+                    id="event_hub.E004",
+                )
             )
         config = {**conf.BACKEND_DEFAULTS, **raw}
         if config["FORMAT"] not in conf.FORMATS:
@@ -147,21 +155,30 @@ def _check_backends(backends: Any) -> list[CheckMessage]:
             unknown_options = sorted(set(options) - set(cls.option_names()))
             if unknown_options:
                 messages.append(
-                    Error(f"{where}['OPTIONS'] has unknown option(s) {unknown_options}",
-                          hint=f"{cls.__name__} takes: {', '.join(cls.option_names()) or 'no options'}",
-                          id="event_hub.E005")
+                    Error(
+                        f"{where}['OPTIONS'] has unknown option(s) {unknown_options}",
+                        hint=f"{cls.__name__} takes: {', '.join(cls.option_names()) or 'no options'}",
+                        id="event_hub.E005",
+                    )
                 )
-            messages += [Error(f"{where}: {problem}", id="event_hub.E005") for problem in cls.check_options(options)]
+            messages += [
+                Error(f"{where}: {problem}", id="event_hub.E005") for problem in cls.check_options(options)
+            ]
         messages += _check_processors(config["PROCESSORS"], f"{where}['PROCESSORS']")
         if config["PII"]:
             messages.append(
-                Warning(f"backend {name!r} receives personal data (username, IP, PII event fields)",
-                        hint="Intended? Only backends that must have personal data should set PII: True.",
-                        id="event_hub.W001")
+                Warning(
+                    f"backend {name!r} receives personal data (username, IP, PII event fields)",
+                    hint="Intended? Only backends that must have personal data should set PII: True.",
+                    id="event_hub.W001",
+                )
             )
     if not enabled:
-        messages.append(Warning("EVENT_HUB has no enabled backend: events are validated but go nowhere",
-                                id="event_hub.W003"))
+        messages.append(
+            Warning(
+                "EVENT_HUB has no enabled backend: events are validated but go nowhere", id="event_hub.W003"
+            )
+        )
     return messages
 
 

@@ -155,10 +155,10 @@ class HubSettings:
         """Keys of ``EVENT_HUB`` that event_hub does not know (reported by the system checks)."""
         return sorted(set(self.user_settings) - set(DEFAULTS))
 
-    def backend_configs(self) -> dict[str, dict[str, Any]]:
+    def backend_configs(self) -> Any:
         """``BACKENDS`` with :data:`BACKEND_DEFAULTS` filled in for each entry, disabled ones left out."""
         try:
-            return self._cache["__backends__"]  # type: ignore[no-any-return]
+            return self._cache["__backends__"]
         except KeyError:
             pass
         configs: dict[str, dict[str, Any]] = {}

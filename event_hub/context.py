@@ -175,7 +175,7 @@ def resolve_content_node(node: Any) -> ContentNode | None:
             "give a usage key, a mapping of ids, or an object with a location"
         )
     resolved = _from_usage_key(_usage_key(key), display_name=getattr(node, "display_name", None))
-    ids = {}
+    ids: dict[str, Any] = {}
     parent = _parent(node)
     while parent is not None:
         parent_key = _usage_key(getattr(parent, "usage_key", None) or parent.location)

@@ -27,7 +27,7 @@ class ConfigurationError(EventHubError, ImproperlyConfigured):
     """The ``EVENT_HUB`` setting (or a part it names) is wrong."""
 
 
-class DropEvent(EventHubError):  # noqa: N818 - the name reads as an instruction, like structlog's
+class DropEvent(EventHubError):
     """Raised by a processor to drop the event for the backend it runs for.
 
     Dropping is not an error: the event is simply not delivered to that

@@ -49,6 +49,10 @@ def record(
     except DatabaseError:
         logger.critical(
             "cannot store invalid %s event %r (errors %s); payload follows:\n%s",
-            source, name, safe_errors, orjson.dumps(safe_payload).decode(), exc_info=True,
+            source,
+            name,
+            safe_errors,
+            orjson.dumps(safe_payload).decode(),
+            exc_info=True,
         )
         return None

@@ -50,7 +50,7 @@ class Captured(Sequence[dict[str, Any]]):
 
     def names(self) -> list[str]:
         """The ``name`` (``event_type`` in the compact format) of each event, in order."""
-        return [event.get("name", event.get("event_type")) for event in self.events]
+        return [str(event.get("name", event.get("event_type"))) for event in self.events]
 
     def clear(self) -> None:
         """Forget the events captured so far (pending ones included)."""
@@ -60,7 +60,7 @@ class Captured(Sequence[dict[str, Any]]):
 
 @contextmanager
 def capture(
-    *, pii: bool = False, format: str = "openedx", processors: Sequence[Any] = (), **hub_overrides: Any  # noqa: A002
+    *, pii: bool = False, format: str = "openedx", processors: Sequence[Any] = (), **hub_overrides: Any
 ) -> Iterator[Captured]:
     """Deliver events emitted in the block to memory only; yield them.
 

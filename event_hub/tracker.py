@@ -38,7 +38,17 @@ from event_hub.processors.chain import routes
 
 #: ``context`` keys the envelope models itself; others go to ``EventContext.extra``.
 _KNOWN_CONTEXT = frozenset(
-    {"course_id", "org_id", "path", "user_id", "module", "course_user_tags", "module_id", "section_id", "unit_id"}
+    {
+        "course_id",
+        "org_id",
+        "path",
+        "user_id",
+        "module",
+        "course_user_tags",
+        "module_id",
+        "section_id",
+        "unit_id",
+    }
 )
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
 _UNSET: Any = object()
@@ -105,7 +115,9 @@ class Tracker:
         validated = self._validate(name, source, data, frames, user, on_invalid)
         if validated is None:
             return None
-        envelope = self._envelope(validated, source, frames, user, course_content_node, course_id, page, context)
+        envelope = self._envelope(
+            validated, source, frames, user, course_content_node, course_id, page, context
+        )
         return self._dispatch(envelope, frames, on_invalid)
 
     def _validate(
@@ -186,7 +198,11 @@ class Tracker:
         user = self._user(user, frames)
         with_pii = routes().any_pii
 
-        node = hub_settings.CONTENT_NODE_RESOLVER(course_content_node) if course_content_node is not None else None
+        node = (
+            hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
+            if course_content_node is not None
+            else None
+        )
         course = ctx.course_info(
             course_id
             or (node.course_id if node is not None else "")

@@ -28,7 +28,10 @@ ENROLLMENT = {"course_id": "course-v1:edX+DemoX+2024", "mode": "audit", "user_id
 def require_service(name: str, url: str) -> None:
     """Skip when ``url`` does not answer, or fail under ``CI=true``: CI must never skip a service test."""
     parsed = urlparse(url)
-    host, port = parsed.hostname or "127.0.0.1", parsed.port or {"redis": 6379, "amqp": 5672}.get(parsed.scheme, 0)
+    host, port = (
+        parsed.hostname or "127.0.0.1",
+        parsed.port or {"redis": 6379, "amqp": 5672}.get(parsed.scheme, 0),
+    )
     try:
         with socket.create_connection((host, port), timeout=2):
             return
@@ -100,7 +103,9 @@ def fixture_redis_url() -> str:
 class Worker:
     """A real ``celery worker`` process with its own EVENT_HUB configuration."""
 
-    def __init__(self, config: dict[str, Any], log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.config = config
         self.log_path = log_path
         self.extra_env = extra_env or {}
@@ -119,10 +124,27 @@ class Worker:
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--loglevel=INFO",
-             f"--concurrency={concurrency}", f"--pool={pool}", "--without-mingle", "--without-gossip",
-             "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.celery_app",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                f"--pool={pool}",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.wait_for_log("ready.", timeout=60)
         return self
@@ -138,7 +160,9 @@ class Worker:
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log()[-4000:]}")
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} not seen {count}x in worker log within {timeout}s:\n{self.log()[-4000:]}")
+        raise AssertionError(
+            f"{text!r} not seen {count}x in worker log within {timeout}s:\n{self.log()[-4000:]}"
+        )
 
     def kill(self) -> None:
         """SIGKILL the whole worker process group (no chance to ack or requeue anything)."""
@@ -174,7 +198,9 @@ def fixture_start_worker(tmp_path: Path, purge_broker: Callable[[], None]) -> It
     """Start real Celery workers for a test; all are stopped after it."""
     workers: list[Worker] = []
 
-    def start(config: dict[str, Any], *, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> Worker:
+    def start(
+        config: dict[str, Any], *, concurrency: int = 1, extra_env: dict[str, str] | None = None
+    ) -> Worker:
         worker = Worker(config, tmp_path / f"worker-{len(workers)}.log", extra_env)
         workers.append(worker)
         return worker.start(concurrency=concurrency)

@@ -89,7 +89,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
-EVENT_HUB = json.loads(os.environ["EVENT_HUB_TEST_CONFIG"]) if os.environ.get("EVENT_HUB_TEST_CONFIG") else {
-    "DELIVERY": "sync",
-    "BACKENDS": {"memory": {"ENGINE": "event_hub.backends.memory.MemoryBackend"}},
-}
+EVENT_HUB = (
+    json.loads(os.environ["EVENT_HUB_TEST_CONFIG"])
+    if os.environ.get("EVENT_HUB_TEST_CONFIG")
+    else {
+        "DELIVERY": "sync",
+        "BACKENDS": {"memory": {"ENGINE": "event_hub.backends.memory.MemoryBackend"}},
+    }
+)

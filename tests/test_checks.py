@@ -21,8 +21,12 @@ class TestChecks:
         """A correct configuration produces no message."""
         config = {
             "DELIVERY": "sync",
-            "BACKENDS": {"log": {"ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
-                                 "OPTIONS": {"path": str(tmp_path / "t.log")}}},
+            "BACKENDS": {
+                "log": {
+                    "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
+                    "OPTIONS": {"path": str(tmp_path / "t.log")},
+                }
+            },
         }
         assert ids(settings, config) == []
 
@@ -39,13 +43,33 @@ class TestChecks:
             ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "no.such.Backend"}}}, "event_hub.E004"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "FORMAT": "xml"}}}, "event_hub.E004"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "ENGIN": "typo"}}}, "event_hub.E004"),
-            ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "event_hub.envelope.Envelope"}}}, "event_hub.E004"),
+            (
+                {"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "event_hub.envelope.Envelope"}}},
+                "event_hub.E004",
+            ),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "OPTIONS": {"colour": 1}}}}, "event_hub.E005"),
-            ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
-                                                    "OPTIONS": {}}}}, "event_hub.E005"),
+            (
+                {
+                    "DELIVERY": "sync",
+                    "BACKENDS": {
+                        "x": {"ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend", "OPTIONS": {}}
+                    },
+                },
+                "event_hub.E005",
+            ),
             ({"DELIVERY": "sync", "PROCESSORS": ["no.such.processor"]}, "event_hub.E006"),
-            ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "PROCESSORS": [["event_hub.processors.privacy.Privacy",
-                                                                                {"mode": "bad"}]]}}}, "event_hub.E006"),
+            (
+                {
+                    "DELIVERY": "sync",
+                    "BACKENDS": {
+                        "x": {
+                            **MEMORY,
+                            "PROCESSORS": [["event_hub.processors.privacy.Privacy", {"mode": "bad"}]],
+                        }
+                    },
+                },
+                "event_hub.E006",
+            ),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "PII": True}}}, "event_hub.W001"),
             ({"DELIVERY": "sync", "BACKENDS": {}}, "event_hub.W003"),
         ],
@@ -72,5 +96,5 @@ class TestChecks:
         from django.core.management.base import SystemCheckError
 
         settings.EVENT_HUB = {"DELIVERY": "carrier-pigeon"}
-        with pytest.raises(SystemCheckError, match="event_hub.E002"):
+        with pytest.raises(SystemCheckError, match=r"event_hub\.E002"):
             call_command("check")

@@ -15,7 +15,7 @@ class TestAccessor:
     def test_defaults_fill_missing_keys(self, settings: Any) -> None:
         """A key the project does not set reads as its default."""
         settings.EVENT_HUB = {}
-        assert hub_settings.BATCH_MAX_EVENTS == DEFAULTS["BATCH_MAX_EVENTS"]
+        assert DEFAULTS["BATCH_MAX_EVENTS"] == hub_settings.BATCH_MAX_EVENTS
 
     def test_override_settings_reloads(self, settings: Any) -> None:
         """Changing EVENT_HUB (override_settings) is seen at once."""

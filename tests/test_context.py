@@ -80,7 +80,12 @@ class TestCourseInfo:
     def test_new_style_key_is_split(self) -> None:
         """A course-v1 key yields org, run and the org+course slug."""
         info = ctx.course_info(COURSE)
-        assert (info.course_id, info.org_id, info.course_run, info.course_slug) == (COURSE, "edX", "2024", "edX+DemoX")
+        assert (info.course_id, info.org_id, info.course_run, info.course_slug) == (
+            COURSE,
+            "edX",
+            "2024",
+            "edX+DemoX",
+        )
 
     def test_old_slashed_key_is_understood(self) -> None:
         """A deprecated org/course/run id is parsed too."""
@@ -124,11 +129,16 @@ class TestContentNode:
         assert node.module_id.endswith("block@c1")
         assert node.section_id.endswith("block@s1")
         assert node.unit_id.endswith("block@v1")
-        assert node.module == {"usage_key": BLOCK.format(kind="problem", name="p1"), "display_name": "Question 1"}
+        assert node.module == {
+            "usage_key": BLOCK.format(kind="problem", name="p1"),
+            "display_name": "Question 1",
+        }
 
     def test_mapping_of_ids(self) -> None:
         """A plain mapping of ids is taken as given (for LMSes without opaque keys)."""
-        node = ctx.resolve_content_node({"course_id": COURSE, "module_id": "m", "section_id": "s", "unit_id": "u"})
+        node = ctx.resolve_content_node(
+            {"course_id": COURSE, "module_id": "m", "section_id": "s", "unit_id": "u"}
+        )
         assert node == ctx.ContentNode(course_id=COURSE, module_id="m", section_id="s", unit_id="u")
 
     def test_unreadable_node_is_a_typed_error(self) -> None:

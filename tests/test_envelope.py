@@ -9,11 +9,30 @@ import re
 import attrs
 import pytest
 
-from event_hub.envelope import Envelope, EventContext, format_time, new_event_id, render_compact, render_openedx
+from event_hub.envelope import (
+    Envelope,
+    EventContext,
+    format_time,
+    new_event_id,
+    render_compact,
+    render_openedx,
+)
 
 COMMON_FIELDS = {
-    "accept_language", "agent", "context", "event", "event_source", "event_type",
-    "host", "ip", "name", "page", "referer", "session", "time", "username",
+    "accept_language",
+    "agent",
+    "context",
+    "event",
+    "event_source",
+    "event_type",
+    "host",
+    "ip",
+    "name",
+    "page",
+    "referer",
+    "session",
+    "time",
+    "username",
 }
 
 
@@ -27,9 +46,16 @@ def fixture_envelope() -> Envelope:
         time=datetime.datetime(2014, 3, 3, 16, 19, 5, tzinfo=datetime.UTC),
         event={"id": "v1", "code": "mobile", "currentTime": 3.5},
         context=EventContext(
-            course_id="course-v1:edX+DemoX+2014", org_id="edX", path="/event", user_id=9,
-            anonymous_user_id="a" * 32, course_run="2014", course_slug="edX+DemoX",
-            module_id="chapter1", section_id="seq1", unit_id="vert1",
+            course_id="course-v1:edX+DemoX+2014",
+            org_id="edX",
+            path="/event",
+            user_id=9,
+            anonymous_user_id="a" * 32,
+            course_run="2014",
+            course_slug="edX+DemoX",
+            module_id="chapter1",
+            section_id="seq1",
+            unit_id="vert1",
             module={"usage_key": "block-v1:edX+DemoX+2014+type@video+block@v1", "display_name": "Intro"},
             extra={"component": "videoplayer"},
         ),
@@ -83,8 +109,18 @@ class TestCompactFormat:
         """The compact rendering has exactly the design note's fields (plus id and source)."""
         rendered = render_compact(envelope)
         assert set(rendered) == {
-            "id", "event_type", "event_source", "anon_username", "time", "course_slug", "course_run",
-            "module_id", "section_id", "unit_id", "page_url", "event_data",
+            "id",
+            "event_type",
+            "event_source",
+            "anon_username",
+            "time",
+            "course_slug",
+            "course_run",
+            "module_id",
+            "section_id",
+            "unit_id",
+            "page_url",
+            "event_data",
         }
         assert rendered["course_slug"] == "edX+DemoX"
         assert rendered["course_run"] == "2014"
@@ -123,7 +159,9 @@ class TestEventIds:
         """Ids look like UUIDs and do not repeat within a process."""
         ids = [new_event_id() for _ in range(10000)]
         assert len(set(ids)) == len(ids)
-        assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids[:50])
+        assert all(
+            re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids[:50]
+        )
 
     def test_forked_children_do_not_repeat_parent_ids(self) -> None:
         """A forked worker draws a new prefix, so its ids never collide with the parent's."""

@@ -17,8 +17,10 @@ class TestRequestFields:
     def test_request_fields_reach_the_envelope(self, memory_hub: Callable[..., None]) -> None:
         """agent, host, referer, accept_language and path come from the request."""
         client = Client(
-            HTTP_USER_AGENT="Agent/1.0", HTTP_REFERER="https://lms.example.org/x",
-            HTTP_ACCEPT_LANGUAGE="fr-CH, fr;q=0.9", HTTP_HOST="lms.example.org",
+            HTTP_USER_AGENT="Agent/1.0",
+            HTTP_REFERER="https://lms.example.org/x",
+            HTTP_ACCEPT_LANGUAGE="fr-CH, fr;q=0.9",
+            HTTP_HOST="lms.example.org",
         )
         client.get("/emit/")
         [event] = delivered()
@@ -77,7 +79,9 @@ class TestBatchingPerRequest:
         [event] = delivered()
         assert event["context"]["path"] == "/emit-async/"
 
-    def test_asgi_requests_get_their_own_unit_of_work(self, memory_hub: Callable[..., None], monkeypatch: Any) -> None:
+    def test_asgi_requests_get_their_own_unit_of_work(
+        self, memory_hub: Callable[..., None], monkeypatch: Any
+    ) -> None:
         """Under ASGI the async middleware path batches each request's events once."""
         import asyncio
 

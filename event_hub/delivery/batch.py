@@ -8,9 +8,13 @@ document, so splitting on ``\\n`` is exact.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
+
+
+def _as_tuple(lines: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(lines)
 
 
 @attrs.frozen
@@ -18,7 +22,7 @@ class Batch:
     """Rendered events for one backend, with an id that follows the batch through retries."""
 
     backend: str
-    lines: tuple[bytes, ...] = attrs.field(converter=tuple)
+    lines: tuple[bytes, ...] = attrs.field(converter=_as_tuple)
     id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
 
     def __len__(self) -> int:

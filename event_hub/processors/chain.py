@@ -49,7 +49,8 @@ def build_processor(entry: Any, where: str) -> Processor:
         raise ConfigurationError(f"{where}: options given for {target!r}, which is not a class")
     if not callable(target):
         raise ConfigurationError(f"{where}: {target!r} is not callable")
-    return target  # type: ignore[no-any-return]
+    processor: Processor = target
+    return processor
 
 
 def build_processors(entries: Sequence[Any], where: str) -> tuple[Processor, ...]:

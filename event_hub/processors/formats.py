@@ -12,7 +12,7 @@ class OutputFormat:
 
     __slots__ = ("format",)
 
-    def __init__(self, format: str = "openedx") -> None:  # noqa: A002 - mirrors the FORMAT setting
+    def __init__(self, format: str = "openedx") -> None:
         if format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
         self.format = format

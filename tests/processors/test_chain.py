@@ -35,11 +35,13 @@ class TestBuildProcessor:
 class TestRoutes:
     def test_privacy_is_last_unless_pii(self, hub: Callable[..., Any]) -> None:
         """Every backend ends with OutputFormat then Privacy; a PII backend has no Privacy."""
-        hub(BACKENDS={
-            "a": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "FORMAT": "compact"},
-            "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PII": True},
-            "off": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "ENABLED": False},
-        })
+        hub(
+            BACKENDS={
+                "a": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "FORMAT": "compact"},
+                "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PII": True},
+                "off": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "ENABLED": False},
+            }
+        )
         table = {route.backend: route for route in routes().routes}
         assert set(table) == {"a", "b"}
         assert isinstance(table["a"].processors[-1], Privacy)

@@ -14,8 +14,13 @@ from event_hub.processors.filters import EventNameFilter, EventSourceFilter
 
 def envelope(name: str, event_type: str | None = None, source: str = "server") -> Envelope:
     return Envelope(
-        id="1", name=name, event_type=event_type or name, event_source=source,
-        time=datetime.datetime.now(datetime.UTC), event={}, context=EventContext(),
+        id="1",
+        name=name,
+        event_type=event_type or name,
+        event_source=source,
+        time=datetime.datetime.now(datetime.UTC),
+        event={},
+        context=EventContext(),
     )
 
 

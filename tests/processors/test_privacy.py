@@ -13,9 +13,16 @@ from event_hub.processors.privacy import Privacy
 @pytest.fixture(name="envelope")
 def fixture_envelope() -> Envelope:
     return Envelope(
-        id="1", name="add-forum-admin", event_type="add-forum-admin", event_source="server",
-        time=datetime.datetime.now(datetime.UTC), event={"course": "c", "username": "staffer"},
-        context=EventContext(user_id=3), username="teacher", ip="203.0.113.77", pii_fields=("username",),
+        id="1",
+        name="add-forum-admin",
+        event_type="add-forum-admin",
+        event_source="server",
+        time=datetime.datetime.now(datetime.UTC),
+        event={"course": "c", "username": "staffer"},
+        context=EventContext(user_id=3),
+        username="teacher",
+        ip="203.0.113.77",
+        pii_fields=("username",),
     )
 
 
