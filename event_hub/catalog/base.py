@@ -14,12 +14,20 @@ An event type is an attrs ``@frozen`` payload class (what goes in the envelope's
 Field helpers put the description (and a PII flag the privacy processor
 honours) into attrs metadata, which the docs, the JSON Schema export and the
 privacy processor read; nothing about a field is written twice.
+
+A few events do not carry an object in ``event``: the shared markers
+:class:`NoFields` (no members) and :class:`RawString` (an opaque string), or
+any type :mod:`event_hub.catalog.validation` can check, registered with a
+``description``::
+
+    event_type("problem_graded", sources=BROWSER, domain="problem",
+               description="...")(tuple[str, str])
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import attrs
 
@@ -32,8 +40,6 @@ ALL_SOURCES: Final = frozenset({"server", "browser", "mobile", "task"})
 
 #: Audiences group the catalog pages: who typically causes the event.
 AUDIENCES: Final = ("student", "course_team", "segment", "client")
-
-T = TypeVar("T")
 
 
 def required(description: str, *, pii: bool = False, json_name: str | None = None) -> Any:
@@ -63,6 +69,12 @@ def field_json_name(field: attrs.Attribute[Any]) -> str:
     return str(field.metadata.get("json_name", field.name))
 
 
+def fields_of(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+    """The attrs fields of ``cls`` with their annotations resolved to types (nested classes included)."""
+    attrs.resolve_types(cls)
+    return attrs.fields(cls)
+
+
 @attrs.frozen
 class NoFields:
     """Marker payload for events whose ``event`` member carries no fields."""
@@ -77,14 +89,19 @@ class RawString:
     """
 
 
+def _source_set(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
 @attrs.frozen
 class EventType:
     """One entry of the catalog: a name, where it may come from, and its payload class."""
 
     name: str = attrs.field(validator=attrs.validators.min_len(1))
-    payload: type = attrs.field()
+    #: What ``event`` holds: an attrs class, a marker (NoFields, RawString) or another checkable type.
+    payload: Any = attrs.field()
     sources: frozenset[str] = attrs.field(
-        converter=frozenset, validator=attrs.validators.deep_iterable(attrs.validators.in_(ALL_SOURCES))
+        converter=_source_set, validator=attrs.validators.deep_iterable(attrs.validators.in_(ALL_SOURCES))
     )
     domain: str
     audience: str = attrs.field(validator=attrs.validators.in_(AUDIENCES))
@@ -122,13 +139,14 @@ def event_type(
     context: type | None = None,
     deprecated: bool = False,
     description: str | None = None,
-) -> Callable[[type[T]], type[T]]:
+) -> Callable[[Any], Any]:
     """Register the decorated payload class under each of ``names``.
 
     ``mobile_names`` pairs each name with the newer name mobile events carry in
     ``name`` (``None`` where there is none). The class docstring's first
     paragraph becomes the description unless ``description`` is given (it must
-    be for the shared :class:`NoFields` and :class:`RawString` markers).
+    be for the shared :class:`NoFields` and :class:`RawString` markers and for
+    payloads that are not attrs classes, such as ``tuple[str, str]``).
     """
     source_set = frozenset(sources)
     if "server" in source_set:
@@ -137,15 +155,16 @@ def event_type(
     if len(pairs) != len(names):
         raise ValueError("mobile_names must pair one-to-one with names")
 
-    def decorate(cls: type[T]) -> type[T]:
+    def decorate[P](cls: P) -> P:
         from event_hub.catalog.registry import registry
 
-        if attrs.has(cls):
-            attrs.resolve_types(cls)
+        is_class = isinstance(cls, type) and attrs.has(cls)
+        if is_class:
+            attrs.resolve_types(cls)  # type: ignore[type-var]
         if description is not None:
             text = description
-        elif cls in (NoFields, RawString):
-            raise ValueError(f"{names[0]}: events using {cls.__name__} need a description")
+        elif cls in (NoFields, RawString) or not is_class:
+            raise ValueError(f"{names[0]}: events using {cls!r} as payload need a description")
         else:
             text = (cls.__doc__ or "").strip().split("\n\n", 1)[0]
         for name, mobile_name in zip(names, pairs, strict=True):
@@ -167,7 +186,7 @@ def event_type(
     return decorate
 
 
-def context_fields(cls: type[T]) -> type[T]:
+def context_fields[C: type](cls: C) -> C:
     """Resolve annotations of an extra-context class so the docs and schemas can read its types."""
     attrs.resolve_types(cls)
     return cls

@@ -32,4 +32,4 @@ class VideoActivity:
     @video_event_type.validator
     def _check_video_event_type(self, attribute: attrs.Attribute[Any], value: str) -> None:
         if not value.strip():
-            raise ValueError(f"{attribute.name}: expected a non-empty string")
+            raise ValueError("expected a non-empty string")

@@ -61,8 +61,9 @@ class ThreadCreated(ForumContribution):
         "True if the author posted anonymously to other learners; staff who manage discussions still "
         "see the name (only in courses that allow it)."
     )
-    group_id: int | None = required(
-        "Numeric id of the cohort the post is limited to, or null when it is visible to all."
+    group_id: int | str | None = required(
+        "Numeric id of the cohort the post is limited to, or null when it is visible to all. The "
+        "reference types it as a string yet calls it numeric, so an integer or a string is accepted."
     )
     thread_type: Literal["discussion", "question"] = required(
         "What the author said the post is: 'discussion' or 'question'."

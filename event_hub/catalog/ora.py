@@ -39,8 +39,8 @@ class RubricCriterion:
 
     name: str = required("Name of the criterion.")
     points_possible: int = required(
-        "Most points the criterion can award; 0 when the criterion only collects written feedback.",
-        json_name="points_possible",
+        "Most points the criterion can award; 0 when the criterion only collects written feedback. "
+        "(The reference spells it 'points possible'; events carry ``points_possible``.)"
     )
 
 

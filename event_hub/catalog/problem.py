@@ -56,7 +56,7 @@ class CorrectMapEntry:
 class SubmissionEntry:
     """What the learner submitted for one question of the problem, and how it was graded."""
 
-    answer: Any = required(
+    answer: str | list[str] = required(
         "The learner's answer: the text entered, or the display name of the choice selected "
         "(a list of names for questions that allow several choices)."
     )
@@ -70,9 +70,10 @@ class SubmissionEntry:
         "Kind of problem, named after the Advanced Editor XML element "
         "(for example 'choiceresponse', 'optionresponse')."
     )
-    variant: Any = required(
+    variant: str | int = required(
         "For randomized problems (answer pools, choice shuffling), the id of the variant this learner "
-        "saw; an empty string when the problem is not randomized."
+        "saw. The reference types it as an integer while its example carries an empty string for a "
+        "problem that is not randomized, so both are accepted."
     )
 
 
@@ -201,16 +202,16 @@ class ProblemCheckFailed:
     state: dict[str, Any] = required("The problem's state at the time of the attempt.")
 
 
-@event_type("problem_graded", sources=BROWSER_OR_SERVER, domain="problem")
-@frozen
-class ProblemGraded:
-    """A learner's answer to a problem was checked and graded successfully."""
-
-    answers_and_contents: list[str] = required(
-        "Two values: the answers the learner checked, then the problem's HTML as built in Studio "
-        "(display name, text, choices or field labels); covers every problem of the component.",
-        json_name="[answers, contents]",
-    )
+#: ``problem_graded`` carries a bare two-item array, ``[answers, contents]``, not an object.
+event_type(
+    "problem_graded",
+    sources=BROWSER_OR_SERVER,
+    domain="problem",
+    description="A learner's answer to a problem was checked and graded successfully. The ``event`` member "
+    "is a two-item array: first the answers the learner checked (the problem's inputs serialized as a "
+    "query string), then the problem's HTML as built in Studio (display name, text, choices or field "
+    "labels), covering every problem of the component.",
+)(tuple[str, str])
 
 
 # --- rescoring --------------------------------------------------------------------------------

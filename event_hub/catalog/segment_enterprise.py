@@ -1,4 +1,4 @@
-"""Segment events emitted by edx-enterprise (enterprise enrollment and data sharing consent)."""
+"""Segment events emitted by edx-enterprise: enterprise course enrollment and data sharing consent."""
 
 from __future__ import annotations
 

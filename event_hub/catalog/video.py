@@ -57,10 +57,11 @@ class MobileVideoContext:
         "event collection library; its content can change without notice. Mobile events only."
     )
     component: Literal["videoplayer"] = optional("Always 'videoplayer'. Mobile events only.")
-    received_at: str = optional(
+    received_at: str | float = optional(
         "When the event collection library received the event, which can be later than ``time`` "
-        "because the app forwards events only once it is online. Reflects a third-party integration and "
-        "may change without notice. Mobile events only."
+        "because the app forwards events only once it is online. The reference types it as a number "
+        "while its example carries an ISO 8601 string, so both are accepted. Reflects a third-party "
+        "integration and may change without notice. Mobile events only."
     )
 
 

@@ -29,11 +29,12 @@ class TestVideoEvent:
             registry.validate("video", "browser", {"video_id": "v"})
         assert excinfo.value.errors == {"video_event_type": ["this field is required"]}
 
-    def test_empty_video_event_type_is_rejected(self):
-        """An empty ``video_event_type`` is refused (the message names the field)."""
+    @pytest.mark.parametrize("value", ["", "   "])
+    def test_blank_video_event_type_is_reported_on_its_path(self, value):
+        """The attrs validator's refusal of a blank ``video_event_type`` lands on that field's path."""
         with pytest.raises(InvalidEventError) as excinfo:
-            registry.validate("video", "browser", {"video_id": "v", "video_event_type": ""})
-        assert "video_event_type" in str(excinfo.value.errors)
+            registry.validate("video", "browser", {"video_id": "v", "video_event_type": value})
+        assert excinfo.value.errors == {"video_event_type": ["expected a non-empty string"]}
 
     def test_unknown_member_is_rejected(self):
         """Members other than ``video_id`` and ``video_event_type`` are errors."""

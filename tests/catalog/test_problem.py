@@ -10,7 +10,7 @@ import pytest
 import event_hub.catalog.problem  # noqa: F401
 from event_hub.catalog import RawString, registry
 from event_hub.catalog.problem import ProblemCheckContext
-from event_hub.catalog.validation import get_converter
+from event_hub.catalog.validation import check_context
 from event_hub.exceptions import InvalidEventError
 
 _P2 = "i4x-edx-AN101-problem-a0effb954cca4759994f1ac9e9434bf4_2_1"
@@ -79,7 +79,7 @@ class TestProblemCheck:
         """The sample's ``context.module`` fits the extra context the server ``problem_check`` declares."""
         spec = registry.lookup("problem_check", "server")
         assert spec.context is ProblemCheckContext
-        get_converter(True).structure({"module": SAMPLE_CONTEXT["module"]}, ProblemCheckContext)
+        check_context(ProblemCheckContext, SAMPLE_CONTEXT)
 
     def test_browser_and_server_forms_are_distinct(self, sample):
         """The browser form takes the raw input string; the server form takes the typed dictionary."""
@@ -99,7 +99,7 @@ class TestProblemCheck:
         sample["correct_map"][_P2]["npoints"] = "1"
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("problem_check", "server", sample)
-        assert excinfo.value.errors == {f"correct_map[{_P2!r}].npoints": ["expected an integer, got str"]}
+        assert excinfo.value.errors == {f"correct_map[{_P2!r}].npoints": ["expected an integer, got string"]}
 
     def test_missing_required_field_names_the_field(self, sample):
         """Leaving out ``attempts`` is reported under ``attempts``."""
@@ -116,6 +116,41 @@ class TestProblemCheck:
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("problem_check", "server", sample)
         assert list(excinfo.value.errors) == [f"correct_map[{_P2!r}].queuestate.time"]
+
+    @pytest.mark.parametrize("answer", ["yellow", ["a piano", "a guitar"], []])
+    def test_submission_answer_is_a_string_or_a_list_of_strings(self, sample, answer):
+        """A submission ``answer`` is the text entered or the list of choices selected."""
+        sample["submission"][_P2]["answer"] = answer
+        assert registry.validate("problem_check", "server", sample).data is sample
+
+    @pytest.mark.parametrize(
+        ("answer", "errors"),
+        [
+            (3, {"answer": ["expected a string or an array of strings, got integer"]}),
+            (["a piano", 7], {"answer[1]": ["expected a string, got integer"]}),
+        ],
+    )
+    def test_wrong_submission_answer_names_its_path(self, sample, answer, errors):
+        """A number, or a list holding a number, is reported at the precise path with the expected types."""
+        sample["submission"][_P2]["answer"] = answer
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        prefix = f"submission[{_P2!r}]."
+        assert excinfo.value.errors == {prefix + path: messages for path, messages in errors.items()}
+
+    @pytest.mark.parametrize("variant", ["", "seed-3", 3])
+    def test_submission_variant_is_a_string_or_an_integer(self, sample, variant):
+        """``variant`` is an integer in the reference's table and an empty string in its example."""
+        sample["submission"][_P4]["variant"] = variant
+        assert registry.validate("problem_check", "server", sample).data is sample
+
+    @pytest.mark.parametrize("variant", [None, 1.5, True])
+    def test_other_variants_are_refused(self, sample, variant):
+        """Null, a fraction and a boolean are none of the accepted variant types."""
+        sample["submission"][_P4]["variant"] = variant
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_check", "server", sample)
+        assert list(excinfo.value.errors) == [f"submission[{_P4!r}].variant"]
 
     def test_success_is_a_closed_set(self, sample):
         """``success`` accepts only 'correct' or 'incorrect'."""
@@ -163,7 +198,8 @@ class TestHintEvents:
         }
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("edx.problem.hint.feedback_displayed", "server", data)
-        assert set(excinfo.value.errors) == {"hints[0]", "hints[0].text"}
+        expected = {"hints[0].text": ["this field is required"], "hints[0].txt": ["unknown field"]}
+        assert excinfo.value.errors == expected
 
 
 class TestOtherProblemEvents:
@@ -171,12 +207,25 @@ class TestOtherProblemEvents:
         """``problem_save`` is a browser event with an empty ``event``."""
         assert registry.validate("problem_save", "browser", {}).data == {}
 
-    def test_problem_graded_uses_the_bracketed_member_name(self):
-        """``problem_graded`` carries its pair under the literal ``[answers, contents]`` key."""
-        spec = registry.lookup("problem_graded", "browser")
-        assert [f.metadata.get("json_name") for f in attrs.fields(spec.payload)] == ["[answers, contents]"]
-        data = {"[answers, contents]": ["input_x=1", "<p>Problem</p>"]}
-        assert registry.validate("problem_graded", "server", data).data is data
+    @pytest.mark.parametrize("source", ["browser", "server"])
+    def test_problem_graded_is_a_two_item_array(self, source):
+        """``problem_graded`` carries the bare ``[answers, contents]`` array, returned as given."""
+        data = ["input_x=1", "<p>Problem</p>"]
+        assert registry.validate("problem_graded", source, data).data is data
+
+    @pytest.mark.parametrize(
+        ("data", "errors"),
+        [
+            ({"answers": "a", "contents": "b"}, {"": ["expected an array of 2 items, got object"]}),
+            (["input_x=1"], {"": ["expected 2 items, got 1"]}),
+            (["input_x=1", 3], {"[1]": ["expected a string, got integer"]}),
+        ],
+    )
+    def test_problem_graded_errors_are_precise(self, data, errors):
+        """An object, a wrong item count and a wrong item type are each reported where they are."""
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_graded", "browser", data)
+        assert excinfo.value.errors == errors
 
     def test_rescore_validates(self, sample):
         """A ``problem_rescore`` reuses the ``problem_check`` correct map shape."""
