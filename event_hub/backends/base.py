@@ -54,7 +54,10 @@ class Backend:
     retryable: ClassVar[tuple[type[BaseException], ...]] = (OSError, TimeoutError, ConnectionError)
 
     def __init__(self, name: str, **options: Any) -> None:
-        unknown = set(options) - set(self.option_names())
+        # Options reach here from ``OPTIONS`` directly (a backend without its own ``__init__``)
+        # or from a subclass's ``super().__init__``, which may pass its parent's options on.
+        accepted = {option for klass in type(self).__mro__ for option in _keyword_only(klass)}
+        unknown = set(options) - accepted
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown option(s): {', '.join(sorted(unknown))}")
         self.name = name
@@ -103,9 +106,20 @@ class Backend:
         if items:
             try:
                 self.send(items)
-            except Exception as exc:  # noqa: BLE001 - every failure is classified, then raised
+            except Exception as exc:
                 raise self.classify(exc) from exc
         return DeliveryResult(delivered=len(items), rejected=tuple(rejected))
 
     def close(self) -> None:
         """Release resources (files, connections); called when settings change."""
+
+
+def _keyword_only(klass: type) -> tuple[str, ...]:
+    """Keyword-only parameters of the ``__init__`` that ``klass`` itself defines."""
+    import inspect
+
+    init = vars(klass).get("__init__")
+    if init is None:
+        return ()
+    params = inspect.signature(init).parameters
+    return tuple(p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY)

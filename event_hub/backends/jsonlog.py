@@ -29,6 +29,8 @@ from event_hub.exceptions import EventRejected
 
 OVERSIZE_POLICIES = ("dead_letter", "truncate")
 TRUNCATION_MARKER = "…[truncated by event_hub]"
+#: Keys holding the event payload, whose strings ``oversize="truncate"`` may shorten.
+PAYLOAD_KEYS = ("event", "event_data")
 
 
 class JsonLinesBackend(Backend):
@@ -77,7 +79,8 @@ class JsonLinesBackend(Backend):
         if self.oversize == "truncate":
             return truncate_line(line, self.max_event_bytes - 1)
         raise EventRejected(
-            f"event is {len(line)} bytes, over max_event_bytes={self.max_event_bytes} of backend {self.name!r}"
+            f"event is {len(line)} bytes, over max_event_bytes={self.max_event_bytes} "
+            f"of backend {self.name!r}"
         )
 
     def send(self, items: Sequence[bytes]) -> None:
@@ -131,11 +134,16 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def truncate_line(line: bytes, limit: int) -> bytes:
-    """Shorten the largest strings inside ``event`` until the line fits in ``limit`` bytes.
+    """Shorten the largest strings inside the payload until the line fits in ``limit`` bytes.
 
+    The payload is ``event`` (``openedx`` format) or ``event_data`` (``compact``).
     Raises :class:`EventRejected` when cutting every string is not enough.
     """
     record = orjson.loads(line)
+    payload = next((key for key in PAYLOAD_KEYS if key in record), None) if isinstance(record, dict) else None
+    if payload is None:
+        raise EventRejected(f"event is {len(line)} bytes and has no payload ({PAYLOAD_KEYS}) to truncate")
+    marker = TRUNCATION_MARKER.encode()
     cut: list[str] = []
     record["event_hub_truncated"] = cut
     while True:
@@ -143,14 +151,16 @@ def truncate_line(line: bytes, limit: int) -> bytes:
         excess = len(encoded) - limit
         if excess <= 0:
             return encoded
-        leaves = sorted(_string_leaves(record, "event"), key=lambda leaf: -len(leaf[2]))
+        leaves = sorted(_string_leaves(record, payload, payload), key=lambda leaf: -len(leaf[2]))
         leaf = next((leaf for leaf in leaves if len(leaf[2]) > len(TRUNCATION_MARKER) * 2), None)
         if leaf is None:
             raise EventRejected(f"event is {len(line)} bytes and cannot be truncated below {limit}")
         container, key, value, path = leaf
-        raw = value.encode()
-        keep = max(0, len(raw) - excess - len(TRUNCATION_MARKER.encode()) - 8)
-        container[key] = raw[:keep].decode("utf-8", "ignore") + TRUNCATION_MARKER
+        # Escaping only ever lengthens a string in JSON, so cutting ``excess`` bytes of text
+        # (plus room for the marker) takes at least ``excess`` bytes off the line.
+        keep = max(0, len(value.encode()) - excess - len(marker) - 8)
+        text = value.removesuffix(TRUNCATION_MARKER).encode()[:keep]
+        container[key] = text.decode("utf-8", "ignore") + TRUNCATION_MARKER
         if path not in cut:
             cut.append(path)
 

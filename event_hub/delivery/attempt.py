@@ -8,9 +8,9 @@ same way.
 from __future__ import annotations
 
 import logging
+import random
 
 import attrs
-from celery.utils.time import get_exponential_backoff_interval
 
 from event_hub.backends import get_backend
 from event_hub.backends.base import Rejected
@@ -47,26 +47,37 @@ def try_deliver(batch: Batch) -> Attempt:
     try:
         backend = get_backend(batch.backend)
     except ConfigurationError as exc:
-        error = PermanentDeliveryError(f"backend {batch.backend!r} is not configured here: {exc}")
-        error.__cause__ = exc
-        return Attempt(error=error)
+        return Attempt(error=_permanent(f"backend {batch.backend!r} is not configured here: {exc}", exc))
+    except Exception as exc:  # noqa: BLE001 - a backend that cannot be built: keep the batch as a dead letter
+        return Attempt(error=_permanent(f"backend {batch.backend!r} cannot be built: {exc!r}", exc))
     try:
         result = backend.deliver(batch.lines)
     except DeliveryError as exc:
         return Attempt(error=exc)
+    except Exception as exc:  # noqa: BLE001 - a bug in the backend: dead-letter the batch (with the traceback)
+        return Attempt(error=_permanent(f"{batch.backend}: unexpected {type(exc).__name__}: {exc}", exc))
     return Attempt(delivered=result.delivered, rejected=result.rejected)
 
 
-def backoff_seconds(retries_so_far: int) -> int:
-    """Delay before retry number ``retries_so_far + 1`` (exponential, full jitter, capped)."""
-    return int(
-        get_exponential_backoff_interval(
-            factor=hub_settings.RETRY_BACKOFF_SECONDS,
-            retries=retries_so_far,
-            maximum=hub_settings.RETRY_BACKOFF_MAX_SECONDS,
-            full_jitter=True,
-        )
+def _permanent(message: str, cause: BaseException) -> PermanentDeliveryError:
+    error = PermanentDeliveryError(message)
+    error.__cause__ = cause
+    return error
+
+
+def backoff_seconds(retries_so_far: int) -> float:
+    """Delay before retry number ``retries_so_far + 1``: exponential, capped, with "equal jitter".
+
+    The ceiling is ``RETRY_BACKOFF_SECONDS * 2 ** retries_so_far`` (at most
+    ``RETRY_BACKOFF_MAX_SECONDS``); the delay is drawn between half the ceiling
+    and the ceiling, so retries of many batches spread out but never come
+    back at once.
+    """
+    ceiling = min(
+        float(hub_settings.RETRY_BACKOFF_MAX_SECONDS),
+        float(hub_settings.RETRY_BACKOFF_SECONDS) * 2 ** min(retries_so_far, 64),
     )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # jitter, not cryptography
 
 
 def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
@@ -83,7 +94,9 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
                 error=rejected.reason,
                 attempts=attempts_made,
             )
-        logger.warning("backend %s rejected %d event(s) of batch %s", batch.backend, len(attempt.rejected), batch.id)
+        logger.warning(
+            "backend %s rejected %d event(s) of batch %s", batch.backend, len(attempt.rejected), batch.id
+        )
     if attempt.error is None:
         return False
     if attempt.retryable and attempts_made <= hub_settings.RETRY_MAX:
@@ -93,7 +106,9 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
         )
         return True
     reason = DeadLetter.Reason.RETRIES_EXHAUSTED if attempt.retryable else DeadLetter.Reason.PERMANENT
-    deadletters.record(batch, reason=reason, error=deadletters.describe(attempt.error), attempts=attempts_made)
+    deadletters.record(
+        batch, reason=reason, error=deadletters.describe(attempt.error), attempts=attempts_made
+    )
     logger.error(
         "batch %s (%d events) to %s dead-lettered (%s): %s",
         batch.id, len(batch), batch.backend, reason, attempt.error,

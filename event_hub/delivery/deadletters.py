@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from collections.abc import Iterable, Iterator
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from event_hub.delivery.batch import Batch
@@ -26,17 +28,22 @@ def describe(error: BaseException) -> str:
 
 
 def record(batch: Batch, *, reason: str, error: str, attempts: int) -> DeadLetter:
-    """Store ``batch`` as a dead letter."""
+    """Store ``batch`` as a dead letter.
+
+    The insert runs in its own savepoint: when it fails, a transaction the
+    caller has open is not left broken.
+    """
     try:
-        return DeadLetter.objects.create(
-            batch_id=batch.id,
-            backend=batch.backend,
-            payload=batch.payload,
-            event_count=len(batch),
-            reason=reason,
-            error=error,
-            attempts=attempts,
-        )
+        with transaction.atomic():
+            return DeadLetter.objects.create(
+                batch_id=batch.id,
+                backend=batch.backend,
+                payload=batch.payload,
+                event_count=len(batch),
+                reason=reason,
+                error=error,
+                attempts=attempts,
+            )
     except DatabaseError:
         logger.critical(
             "cannot store dead letter for batch %s to %s; payload follows:\n%s",
@@ -45,14 +52,23 @@ def record(batch: Batch, *, reason: str, error: str, attempts: int) -> DeadLette
         raise
 
 
-def pending(backend: str | None = None, ids: Iterable[int] | None = None) -> Iterator[DeadLetter]:
-    """Dead letters not replayed yet, oldest first."""
+def _pending(backend: str | None, ids: Iterable[int] | None) -> QuerySet[DeadLetter]:
     queryset = DeadLetter.objects.filter(replayed_at__isnull=True)
     if backend:
         queryset = queryset.filter(backend=backend)
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
-    return queryset.order_by("created_at", "id").iterator(chunk_size=200)
+    return queryset
+
+
+def pending(backend: str | None = None, ids: Iterable[int] | None = None) -> Iterator[DeadLetter]:
+    """Dead letters not replayed yet, oldest first."""
+    return _pending(backend, ids).order_by("created_at", "id").iterator(chunk_size=200)
+
+
+def count_pending(backend: str | None = None, ids: Iterable[int] | None = None) -> int:
+    """How many dead letters :func:`pending` would give."""
+    return _pending(backend, ids).count()
 
 
 def replay(letter: DeadLetter) -> bool:
@@ -63,7 +79,8 @@ def replay(letter: DeadLetter) -> bool:
     """
     from event_hub.delivery.attempt import try_deliver
 
-    batch = Batch.from_payload(letter.backend, letter.payload, letter.batch_id.hex)
+    # batch_id is a UUID once loaded, but the hex str it was created with on a fresh instance.
+    batch = Batch.from_payload(letter.backend, letter.payload, uuid.UUID(str(letter.batch_id)).hex)
     outcome = try_deliver(batch)
     letter.replay_attempts += 1
     failure = describe(outcome.error) if outcome.error else "; ".join(r.reason for r in outcome.rejected)

@@ -39,8 +39,12 @@ def park(batch: Batch, *, error: str, attempts: int = 0, delay: float = 0.0) -> 
             },
         )
     except DatabaseError as exc:
-        raise HandOffError(f"batch {batch.id} to {batch.backend} could not be parked ({error}): {exc}") from exc
-    logger.warning("batch %s (%d events) to %s parked in the outbox: %s", batch.id, len(batch), batch.backend, error)
+        raise HandOffError(
+            f"batch {batch.id} to {batch.backend} could not be parked ({error}): {exc}"
+        ) from exc
+    logger.warning(
+        "batch %s (%d events) to %s parked in the outbox: %s", batch.id, len(batch), batch.backend, error
+    )
 
 
 @attrs.frozen

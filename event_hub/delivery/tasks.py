@@ -57,12 +57,17 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
 
 
 def _retry(task: Task, batch: Batch, retries: int, error: str) -> None:
+    """Publish the retry and end the task in the RETRY state; park the batch if the retry cannot go out."""
     countdown = backoff_seconds(retries)
     try:
-        task.retry(countdown=countdown, throw=False)
+        retry = task.retry(countdown=countdown, throw=False)
     except Exception as exc:  # noqa: BLE001 - the retry could not be published: park it instead
         logger.warning("cannot publish retry of batch %s (%s); parking it in the outbox", batch.id, exc)
         outbox.park(batch, error=error, attempts=retries + 1, delay=countdown)
+        return
+    # The retry message is out: raising Retry acks this message and marks the task RETRY
+    # (not SUCCESS), which is what monitoring should see.
+    raise retry
 
 
 @shared_task(name="event_hub.republish_outbox", ignore_result=True)

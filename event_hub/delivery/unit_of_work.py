@@ -33,22 +33,21 @@ class UnitOfWork:
 
     def __init__(self) -> None:
         self._lines: dict[str, list[bytes]] = {}
-        self._started = 0.0
+        self._started: dict[str, float] = {}
         self._max_events: int = hub_settings.BATCH_MAX_EVENTS
         self._max_seconds: float = hub_settings.BATCH_MAX_SECONDS
 
     def add(self, backend: str, line: bytes) -> None:
-        """Collect one rendered event for ``backend``."""
+        """Collect one rendered event for ``backend``; hand off its batch when full or old enough."""
         lines = self._lines.get(backend)
         if lines is None:
             lines = self._lines[backend] = []
-            if not self._started:
-                self._started = time.monotonic()
+            self._started[backend] = time.monotonic()
         lines.append(line)
-        if len(lines) >= self._max_events:
+        if len(lines) >= self._max_events or time.monotonic() - self._started[backend] >= self._max_seconds:
+            # Only this backend's batch: each backend's batch is judged when its own line of
+            # an event arrives, so the backends' batches of one event stay alike.
             self._hand_off(backend)
-        elif time.monotonic() - self._started >= self._max_seconds:
-            self.flush()
 
     def pending(self) -> int:
         """Events collected and not handed off yet."""
@@ -56,13 +55,12 @@ class UnitOfWork:
 
     def _hand_off(self, backend: str) -> None:
         lines = self._lines.pop(backend)
-        if not self._lines:
-            self._started = 0.0
+        del self._started[backend]
         hand_off(Batch(backend=backend, lines=lines))
 
     def flush(self) -> None:
         """Hand off every collected batch now."""
-        taken, self._lines, self._started = self._lines, {}, 0.0
+        taken, self._lines, self._started = self._lines, {}, {}
         for backend, lines in taken.items():
             if lines:
                 hand_off(Batch(backend=backend, lines=lines))
@@ -101,7 +99,7 @@ class AmbientBuffer(UnitOfWork):
         """A forked child must not re-send what its parent collected."""
         self._lock = threading.RLock()
         self._timer = None
-        self._lines, self._started = {}, 0.0
+        self._lines, self._started = {}, {}
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("event_hub_unit_of_work", default=None)
