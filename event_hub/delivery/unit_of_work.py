@@ -3,7 +3,9 @@
 A unit of work is a request (the middleware opens one), a Celery task (opened
 on ``task_prerun``) or any block wrapped in :func:`unit_of_work`. It hands its
 batches off when it ends, or earlier when one backend's batch reaches
-``BATCH_MAX_EVENTS`` events or ``BATCH_MAX_SECONDS`` of age.
+``BATCH_MAX_EVENTS`` events or ``BATCH_MAX_SECONDS`` of age, unless the
+caller is inside a database transaction: a hand-off may write an outbox row,
+which a rollback would undo, so it then waits for the unit to end.
 
 Outside any unit of work (a management command, ``manage.py shell``, a script)
 events go to the process-wide ambient buffer, which hands off on the same
@@ -21,9 +23,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connections, router
+
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
+from event_hub.models import OutboxBatch
+
+
+def inside_transaction() -> bool:
+    """Whether the outbox's database connection is inside an ``atomic`` block of the caller's.
+
+    The blocks Django's test cases wrap every test in do not count, so tests
+    see the same batching as production code.
+    """
+    connection = connections[router.db_for_write(OutboxBatch)]
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 class UnitOfWork:
@@ -45,6 +60,10 @@ class UnitOfWork:
             self._started[backend] = time.monotonic()
         lines.append(line)
         if len(lines) >= self._max_events or time.monotonic() - self._started[backend] >= self._max_seconds:
+            if inside_transaction():
+                # A hand-off may write the outbox or a dead letter: inside the caller's
+                # transaction a rollback would take that row with it. Wait for the unit's end.
+                return
             # Only this backend's batch: each backend's batch is judged when its own line of
             # an event arrives, so the backends' batches of one event stay alike.
             self._hand_off(backend)

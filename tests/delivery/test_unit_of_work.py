@@ -71,6 +71,21 @@ class TestOneBatchPerBackend:
             emit(EVENT, ENROLLMENT)
         assert sent_batches == {"a": [2, 1], "b": [2, 1]}
 
+    @pytest.mark.django_db
+    def test_full_batch_waits_for_the_end_of_a_transaction(self, recording_hub: Callable[..., None]) -> None:
+        """Inside atomic(), a full batch is kept until the unit ends, so a rollback cannot undo its outbox row."""
+        from django.db import transaction
+
+        recording_hub(BATCH_MAX_EVENTS=2)
+        with unit_of_work.unit_of_work():
+            with transaction.atomic():
+                emit(EVENT, ENROLLMENT)
+                emit(EVENT, ENROLLMENT)
+                emit(EVENT, ENROLLMENT)
+                assert sent_batches == {}
+            assert sent_batches == {}
+        assert sent_batches == {"a": [3], "b": [3]}
+
     def test_time_bound_hands_off_an_old_batch(self, recording_hub: Callable[..., None]) -> None:
         """With BATCH_MAX_SECONDS=0.2, an event added after 0.2 s flushes the whole batch early."""
         recording_hub(BATCH_MAX_SECONDS=0.2)
