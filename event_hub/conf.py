@@ -80,6 +80,26 @@ DEFAULTS: dict[str, Any] = {
     # What to do with a server event that does not validate: "raise" or "record".
     # None means "raise" when settings.DEBUG is on, "record" otherwise.
     "INVALID_SERVER_EVENTS": None,
+    # --- /api/tracking (event_hub.api; docs/api.rst) ---
+    # DRF authentication classes (import paths) of the tracking API. Session authentication
+    # enforces CSRF; mobile apps send a DRF token (add a JWT class for JWT).
+    "API_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "event_hub.api.authentication.CachedTokenAuthentication",
+    ],
+    # Seconds a process remembers a DRF token's user (CachedTokenAuthentication); 0 = always ask the DB.
+    "API_TOKEN_CACHE_SECONDS": 30,
+    # Event names (fnmatch patterns, e.g. "edx.ui.lms.*") anonymous clients may post; [] = none.
+    "API_ANONYMOUS_EVENTS": [],
+    # Largest request body accepted (bytes); larger bodies get 413.
+    "API_MAX_BODY_BYTES": 512 * 1024,
+    # Most events one batch request may carry.
+    "API_MAX_BATCH_EVENTS": 100,
+    # Request rates ("N/second|minute|hour|day", or None for no limit) by throttle scope:
+    # "anon" per client IP, "user" per user; a view's throttle_scope adds its own key.
+    "API_THROTTLE_RATES": {"anon": "600/minute", "user": "3000/minute"},
+    # Cache alias holding the throttle counters.
+    "API_THROTTLE_CACHE": "default",
 }
 
 #: Defaults of each entry of ``BACKENDS``.
@@ -139,16 +159,14 @@ class HubSettings:
         return self._user
 
     def __getattr__(self, key: str) -> Any:
+        # Only called for a setting not read since the last reload: the value is then stored
+        # as an instance attribute, so later reads are plain attribute lookups (hot path).
         if key.startswith("_") or key not in DEFAULTS:
             raise AttributeError(f"{SETTING_NAME} has no setting {key!r}")
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
         value = self.user_settings.get(key, DEFAULTS[key])
         if key in IMPORT_STRINGS:
             value = perform_import(value, key)
-        self._cache[key] = value
+        setattr(self, key, value)
         return value
 
     def unknown_keys(self) -> list[str]:
@@ -181,6 +199,8 @@ class HubSettings:
 
     def reload(self) -> None:
         """Forget cached values and rebuild everything derived from them."""
+        for key in DEFAULTS:
+            self.__dict__.pop(key, None)
         self._cache.clear()
         self._user = None
         for hook in list(_reload_hooks):

@@ -55,6 +55,28 @@ class Frames:
     request: RequestInfo | None = None
     #: Default ``event_source`` inside this context ("task" inside a Celery task).
     source: str = "server"
+    #: The values the envelope has no field of its own for (they become extra ``context`` members).
+    extra: Mapping[str, Any] = attrs.field(init=False)
+
+    @extra.default
+    def _extra(self) -> Mapping[str, Any]:
+        return {key: value for key, value in self.values.items() if key not in CONTEXT_FIELDS}
+
+
+#: ``context`` keys the envelope models itself; other keys go to ``EventContext.extra``.
+CONTEXT_FIELDS = frozenset(
+    {
+        "course_id",
+        "org_id",
+        "path",
+        "user_id",
+        "module",
+        "course_user_tags",
+        "module_id",
+        "section_id",
+        "unit_id",
+    }
+)
 
 
 _EMPTY = Frames()

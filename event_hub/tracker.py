@@ -36,20 +36,6 @@ from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id, session_id
 from event_hub.processors.chain import routes
 
-#: ``context`` keys the envelope models itself; others go to ``EventContext.extra``.
-_KNOWN_CONTEXT = frozenset(
-    {
-        "course_id",
-        "org_id",
-        "path",
-        "user_id",
-        "module",
-        "course_user_tags",
-        "module_id",
-        "section_id",
-        "unit_id",
-    }
-)
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
 _UNSET: Any = object()
 
@@ -209,7 +195,10 @@ class Tracker:
             or values.get("course_id", "")
             or (ctx.course_id_from_path(request.path) if request is not None else "")
         )
-        extra = {key: value for key, value in values.items() if key not in _KNOWN_CONTEXT} if values else {}
+        if context:
+            extra = {key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS}
+        else:
+            extra = frames.extra
         event_context = EventContext(
             course_id=course.course_id,
             org_id=course.org_id or values.get("org_id", ""),

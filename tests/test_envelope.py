@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import multiprocessing
 import re
+from typing import Any
 
 import attrs
+import orjson
 import pytest
 
 from event_hub.envelope import (
@@ -82,6 +84,17 @@ class TestTimeFormat:
     def test_naive_times_are_taken_as_utc(self) -> None:
         """A naive datetime is read as UTC rather than local time."""
         assert format_time(datetime.datetime(2020, 1, 2, 3, 4, 5, 6)) == "2020-01-02T03:04:05.000006+00:00"
+
+    @pytest.mark.parametrize("microsecond", [0, 1, 584523])
+    @pytest.mark.parametrize("renderer", [render_openedx, render_compact])
+    def test_serialized_time_has_the_documented_shape(
+        self, envelope: Envelope, microsecond: int, renderer: Any
+    ) -> None:
+        """Whatever the microseconds, the serialized line carries YYYY-MM-DDThh:mm:ss.ffffff+00:00."""
+        moment = envelope.time.replace(microsecond=microsecond)
+        line = orjson.loads(orjson.dumps(renderer(attrs.evolve(envelope, time=moment))))
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", line["time"])
+        assert line["time"].endswith(f".{microsecond:06d}+00:00")
 
 
 class TestOpenedxFormat:

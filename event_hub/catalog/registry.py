@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from event_hub.catalog.base import EventType
+from event_hub.catalog.fastcheck import Predicate, predicate
 from event_hub.catalog.validation import PayloadErrors, check_payload
 from event_hub.exceptions import InvalidEventError, UnknownEventError
 
@@ -33,6 +34,8 @@ class Registry:
     def __init__(self) -> None:
         self._by_name: dict[str, list[EventType]] = {}
         self._entries: list[EventType] = []
+        #: (name, source, strict) -> (entry, event_type, envelope name, compiled check): the fast path.
+        self._resolved: dict[tuple[str, str, bool], tuple[EventType, str, str, Predicate | None]] = {}
 
     def register(self, spec: EventType) -> None:
         """Add ``spec``; a name may repeat only with sources that do not overlap."""
@@ -40,16 +43,16 @@ class Registry:
             for existing in self._by_name.get(name, ()):
                 overlap = existing.sources & spec.sources
                 if overlap:
-                    raise ValueError(
-                        f"event {name!r} is already registered for source(s) {sorted(overlap)}"
-                    )
+                    raise ValueError(f"event {name!r} is already registered for source(s) {sorted(overlap)}")
         for name in spec.names:
             self._by_name.setdefault(name, []).append(spec)
         self._entries.append(spec)
+        self._resolved.clear()
 
     def unregister(self, spec: EventType) -> None:
         """Remove ``spec`` (for tests that register throw-away types)."""
         self._entries.remove(spec)
+        self._resolved.clear()
         for name in spec.names:
             specs = self._by_name[name]
             specs.remove(spec)
@@ -87,6 +90,11 @@ class Registry:
         :class:`InvalidEventError` for a known name from a wrong source or with a
         payload that does not match.
         """
+        resolved = self._resolved.get((name, source, strict))
+        if resolved is not None:
+            spec, event_type, envelope_name, fast = resolved
+            if fast is not None and fast(data):
+                return Validated(spec=spec, event_type=event_type, name=envelope_name, data=data)
         specs = self._by_name.get(name)
         if not specs:
             raise UnknownEventError(name, {"": [f"unknown event type {name!r}"]})
@@ -95,6 +103,13 @@ class Registry:
             allowed = sorted({s for entry in specs for s in entry.sources})
             raise InvalidEventError(
                 name, {"": [f"event_source {source!r} is not allowed; expected one of {allowed}"]}
+            )
+        if resolved is None:
+            self._resolved[(name, source, strict)] = (
+                spec,
+                spec.name,
+                spec.name_for(source),
+                predicate(spec.payload, strict),
             )
         try:
             checked = check_payload(spec.payload, data, forbid_extra_keys=strict)

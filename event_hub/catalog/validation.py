@@ -20,7 +20,10 @@ the payload and uses JSON member names (``"attempts"``,
 ``"correct_map['i4x-1'].npoints"``, ``"[1]"`` for an item of an array
 payload); ``""`` is the payload as a whole.
 
-Speed matters (this runs on every emit), so the hooks below never copy: a
+Speed matters (this runs on every emit). A valid payload is usually recognised
+by the compiled yes/no check of :mod:`event_hub.catalog.fastcheck` without
+calling any hook; the hooks run when that check says no, to confirm or to
+explain. The hooks never copy: a
 container hook checks the items and returns the container it was given, and an
 attrs class is checked by a cattrs-generated function that fills a plain dict
 instead of building an instance. Only classes that declare attrs validators are
@@ -47,6 +50,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn_from_attrs, override
 
 from event_hub.catalog.base import NoFields, RawString, field_json_name
+from event_hub.catalog.fastcheck import predicate
 
 ErrorMap = dict[str, list[str]]
 Hook = Callable[[Any, Any], Any]
@@ -520,6 +524,9 @@ def check_payload(payload_type: Any, data: Any, *, forbid_extra_keys: bool) -> A
         return data
     if data is None and attrs.has(payload_type):
         data = {}
+    fast = predicate(payload_type, forbid_extra_keys)
+    if fast is not None and fast(data):
+        return data
     try:
         _payload_hook(payload_type, forbid_extra_keys)(data, payload_type)
     except _STRUCTURE_ERRORS as exc:

@@ -84,10 +84,11 @@ class Routes:
 
     shared: tuple[Processor, ...]
     routes: tuple[Route, ...]
+    #: Whether some backend takes personal data (otherwise it is never collected).
+    any_pii: bool = attrs.field(init=False)
 
-    @property
-    def any_pii(self) -> bool:
-        """Whether some backend takes personal data (otherwise it is never collected)."""
+    @any_pii.default
+    def _any_pii(self) -> bool:
         return any(route.pii for route in self.routes)
 
 
