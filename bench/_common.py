@@ -14,6 +14,7 @@ import gc
 import os
 import platform
 import pstats
+import random
 import shutil
 import statistics
 import sys
@@ -197,8 +198,34 @@ def count_lines(path: Path) -> tuple[int, float]:
 # --- realistic events as each library renders them ------------------------------------------------
 
 
+def varied_problem_check(index: int) -> dict[str, Any]:
+    """The sample payload with its problem, answers and question text changed per ``index``.
+
+    Lines that differ like real ones keep compression (of broker messages) honest.
+    """
+    rng = random.Random(index)
+    token = f"{rng.getrandbits(128):032x}"
+    p2, p4 = f"i4x-edx-AN101-problem-{token}_2_1", f"i4x-edx-AN101-problem-{token}_4_1"
+    data = problem_check()
+    data["problem_id"] = f"i4x://edx/AN101/problem/{token}"
+    data["attempts"] = rng.randint(1, 5)
+    data["grade"] = rng.randint(0, 3)
+    data["answers"] = {
+        p2: rng.choice(["yellow", "blue", "green"]),
+        p4: rng.sample(["choice_0", "choice_1", "choice_2"], 2),
+    }
+    data["correct_map"] = {p2: data["correct_map"][_P2], p4: data["correct_map"][_P4]}
+    data["state"]["input_state"] = {p2: {}, p4: {}}
+    data["state"]["seed"] = rng.randint(1, 1000)
+    submission = data["submission"]
+    data["submission"] = {p2: submission[_P2], p4: submission[_P4]}
+    data["submission"][p2]["answer"] = data["answers"][p2]
+    data["submission"][p2]["question"] = f"Question {rng.getrandbits(40):x}: what color is the ocean?"
+    return data
+
+
 def event_hub_lines(tmp: Path, count: int) -> list[bytes]:
-    """``count`` JSON lines exactly as event_hub renders the sample event inside a request."""
+    """``count`` JSON lines exactly as event_hub renders varied sample events inside a request."""
     from django.test import override_settings
 
     from event_hub import context as ctx
@@ -206,7 +233,7 @@ def event_hub_lines(tmp: Path, count: int) -> list[bytes]:
     from event_hub.middleware import request_info
     from event_hub.tracker import emit, tracker
 
-    data, request = problem_check(), FakeRequest()
+    request = FakeRequest()
     log = tmp / "tracking.log"
     truncate(log)
     with (
@@ -215,8 +242,8 @@ def event_hub_lines(tmp: Path, count: int) -> list[bytes]:
         unit_of_work(),
         tracker.context("module", module=MODULE),
     ):
-        for _ in range(count):
-            emit("problem_check", data)
+        for index in range(count):
+            emit("problem_check", varied_problem_check(index))
     lines = log.read_bytes().splitlines()
     log.unlink()
     return lines

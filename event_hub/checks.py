@@ -12,6 +12,12 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.W001`` a backend receives personal data (``PII: True``).
 * ``event_hub.W002`` ``EventHubMiddleware`` is not installed: requests get no context or batching.
 * ``event_hub.W003`` no backend is enabled: events go nowhere.
+* ``event_hub.E010`` ``API_AUTHENTICATION`` is not a list of importable DRF authentication classes.
+* ``event_hub.E011`` ``API_THROTTLE_RATES`` has a malformed rate, or ``API_THROTTLE_CACHE`` is not a cache.
+* ``event_hub.E012`` ``API_ANONYMOUS_EVENTS`` is not a list of event-name patterns.
+* ``event_hub.E013`` ``API_MAX_BODY_BYTES`` or ``API_MAX_BATCH_EVENTS`` is not a positive integer,
+  or ``API_TOKEN_CACHE_SECONDS`` is negative.
+* ``event_hub.W010`` ``API_ANONYMOUS_EVENTS`` lets anonymous clients post every event type.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from event_hub.exceptions import ConfigurationError
 
 _POSITIVE_NUMBERS = (
     "BATCH_MAX_SECONDS",
+    "BROKER_PUBLISH_TIMEOUT_SECONDS",
     "RETRY_BACKOFF_SECONDS",
     "RETRY_BACKOFF_MAX_SECONDS",
 )
@@ -57,6 +64,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     hub = conf.hub_settings
     values = {key: user.get(key, default) for key, default in conf.DEFAULTS.items()}
     messages += _check_scalars(values)
+    messages += _check_compression(values["BROKER_COMPRESSION"])
     for key in sorted(conf.IMPORT_STRINGS):
         try:
             getattr(hub, key)
@@ -66,6 +74,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages += _check_backends(values["BACKENDS"])
     if values["DELIVERY"] == "celery":
         messages += _check_celery()
+    messages += _check_api(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
             Warning(
@@ -104,6 +113,24 @@ def _check_scalars(values: dict[str, Any]) -> list[CheckMessage]:
     if not isinstance(values["BACKENDS"], dict):
         wrong("BACKENDS", "a dict of backend name to configuration")
     return messages
+
+
+def _check_compression(name: Any) -> list[CheckMessage]:
+    from kombu import compression
+
+    if name is None:
+        return []
+    try:
+        compression.get_encoder(name)
+    except (KeyError, TypeError):
+        return [
+            Error(
+                f"EVENT_HUB['BROKER_COMPRESSION'] must be None or a kombu compression name "
+                f"('zlib', 'bzip2', 'lzma', ...), not {name!r}",
+                id="event_hub.E002",
+            )
+        ]
+    return []
 
 
 def _check_processors(entries: Any, where: str) -> list[CheckMessage]:
@@ -195,3 +222,74 @@ def _check_celery() -> list[CheckMessage]:
             )
         ]
     return []
+
+
+def _check_api(values: dict[str, Any]) -> list[CheckMessage]:
+    """The ``API_*`` settings of ``/api/tracking``."""
+    from django.core.cache import caches
+    from django.core.cache.backends.base import InvalidCacheBackendError
+
+    from event_hub.api.authentication import load_authentication_classes
+    from event_hub.api.throttling import parse_rate
+
+    messages: list[CheckMessage] = []
+    try:
+        load_authentication_classes(values["API_AUTHENTICATION"])
+    except ConfigurationError as exc:
+        messages.append(Error(str(exc), id="event_hub.E010"))
+    rates = values["API_THROTTLE_RATES"]
+    if not isinstance(rates, dict):
+        messages.append(
+            Error("EVENT_HUB['API_THROTTLE_RATES'] must be a dict of scope to rate", id="event_hub.E011")
+        )
+    else:
+        for scope, rate in rates.items():
+            if rate is None:
+                continue
+            try:
+                parse_rate(rate)
+            except ValueError as exc:
+                messages.append(
+                    Error(f"EVENT_HUB['API_THROTTLE_RATES'][{scope!r}]: {exc}", id="event_hub.E011")
+                )
+    try:
+        caches[values["API_THROTTLE_CACHE"]]
+    except (InvalidCacheBackendError, TypeError) as exc:
+        messages.append(
+            Error(
+                f"EVENT_HUB['API_THROTTLE_CACHE']: {exc}", hint="Name a key of CACHES.", id="event_hub.E011"
+            )
+        )
+    patterns = values["API_ANONYMOUS_EVENTS"]
+    if not isinstance(patterns, (list, tuple)) or not all(isinstance(p, str) and p for p in patterns):
+        messages.append(
+            Error(
+                "EVENT_HUB['API_ANONYMOUS_EVENTS'] must be a list of event names or patterns",
+                hint="e.g. ['page_close', 'edx.ui.lms.*']",
+                id="event_hub.E012",
+            )
+        )
+    elif "*" in patterns:
+        messages.append(
+            Warning(
+                "EVENT_HUB['API_ANONYMOUS_EVENTS'] lets anonymous clients post every client event",
+                hint="List only the event types pages show to anonymous visitors.",
+                id="event_hub.W010",
+            )
+        )
+    seconds = values["API_TOKEN_CACHE_SECONDS"]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        messages.append(
+            Error(
+                f"EVENT_HUB['API_TOKEN_CACHE_SECONDS'] must be a number of at least 0, not {seconds!r}",
+                id="event_hub.E013",
+            )
+        )
+    for key in ("API_MAX_BODY_BYTES", "API_MAX_BATCH_EVENTS"):
+        if isinstance(values[key], bool) or not isinstance(values[key], int) or values[key] < 1:
+            messages.append(
+                Error(
+                    f"EVENT_HUB[{key!r}] must be a positive integer, not {values[key]!r}", id="event_hub.E013"
+                )
+            )
+    return messages

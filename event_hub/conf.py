@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_MAX_SECONDS": 600.0,
     # After the broker refused a publish, go straight to the outbox for this long.
     "BROKER_COOLDOWN_SECONDS": 30.0,
+    # Seconds a publish may wait on the broker (to connect, then to send) before parking the batch.
+    "BROKER_PUBLISH_TIMEOUT_SECONDS": 1.0,
+    # Compression of batch messages (a kombu compression name such as "zlib"), or None.
+    "BROKER_COMPRESSION": "zlib",
     # Batches re-published from the outbox per run of the republish task.
     "OUTBOX_REPUBLISH_LIMIT": 500,
     # Secret for the anonymous user id (HMAC); None derives one from SECRET_KEY.

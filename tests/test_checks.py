@@ -39,6 +39,7 @@ class TestChecks:
             ({"DELIVERY": "sync", "BATCH_MAX_EVENTS": 0}, "event_hub.E002"),
             ({"DELIVERY": "sync", "VALIDATE": "yes"}, "event_hub.E002"),
             ({"DELIVERY": "sync", "UNREGISTERED_EVENTS": "ignore"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "BROKER_COMPRESSION": "zip"}, "event_hub.E002"),
             ({"DELIVERY": "sync", "CONTENT_NODE_RESOLVER": "no.such.function"}, "event_hub.E003"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "no.such.Backend"}}}, "event_hub.E004"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "FORMAT": "xml"}}}, "event_hub.E004"),

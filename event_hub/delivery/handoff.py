@@ -46,10 +46,6 @@ class Forwarded:
     delay: float = 0.0
 
 
-#: Seconds a publish may wait on the broker, to connect and again to send, before the
-#: batch is parked in the outbox instead: the caller (a request) never waits much longer.
-PUBLISH_TIMEOUT = 1.0
-
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "sentinel", "socket", "unix"})
 _AMQP_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
 
@@ -73,9 +69,10 @@ def publish_connection(app: Any) -> Any:
         names = ("read_timeout", "write_timeout")
     else:
         names = ()
+    timeout = hub_settings.BROKER_PUBLISH_TIMEOUT_SECONDS
     for name in names:
-        options[name] = configured.get(name, PUBLISH_TIMEOUT)
-    return app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT, transport_options=options)
+        options[name] = configured.get(name, timeout)
+    return app.connection_for_write(connect_timeout=timeout, transport_options=options)
 
 
 class _Broker:
@@ -83,7 +80,7 @@ class _Broker:
 
     Publishes of one process go through one connection, one at a time: while
     one thread finds out that the broker is down, the others wait (at most
-    ``3 * PUBLISH_TIMEOUT``) and then go straight to the outbox.
+    three times ``BROKER_PUBLISH_TIMEOUT_SECONDS``) and then go straight to the outbox.
     """
 
     def __init__(self) -> None:
@@ -97,7 +94,7 @@ class _Broker:
         from event_hub.delivery.tasks import deliver_batch
 
         options = {"queue": hub_settings.CELERY_QUEUE} if hub_settings.CELERY_QUEUE else {}
-        if not self._lock.acquire(timeout=3 * PUBLISH_TIMEOUT):
+        if not self._lock.acquire(timeout=3 * hub_settings.BROKER_PUBLISH_TIMEOUT_SECONDS):
             raise BrokerUnavailableError("another thread is still waiting on the broker")
         try:
             self._check_cooldown()
@@ -106,6 +103,7 @@ class _Broker:
                     args=(batch.backend, batch.payload, batch.id),
                     retries=retries,
                     retry=False,
+                    compression=hub_settings.BROKER_COMPRESSION,
                     connection=self._connection_for(deliver_batch.app),
                     **options,
                 )

@@ -17,11 +17,15 @@ from django.test import Client
 from django.utils import timezone
 
 from event_hub.backends import memory
+from event_hub.conf import DEFAULTS
 from event_hub.delivery import handoff
 from event_hub.delivery.batch import Batch
-from event_hub.delivery.handoff import PUBLISH_TIMEOUT, hand_off
+from event_hub.delivery.handoff import hand_off
+
 from event_hub.models import DeadLetter, OutboxBatch
 from tests.support_backends import SilentBroker, celery_app, jsonl_config, read_lines
+
+PUBLISH_TIMEOUT = DEFAULTS["BROKER_PUBLISH_TIMEOUT_SECONDS"]
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
@@ -260,7 +264,11 @@ class TestPublish:
 def _body(message: dict[str, Any]) -> str:
     import base64
 
+    from kombu import compression
+
     body = message["body"]
     if message["properties"].get("body_encoding") == "base64":
-        body = base64.b64decode(body).decode()
-    return str(body)
+        body = base64.b64decode(body)
+    if message["headers"].get("compression"):
+        body = compression.decompress(body, message["headers"]["compression"])
+    return body.decode() if isinstance(body, bytes) else str(body)
