@@ -27,51 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.catalog.samples import SAMPLE_EVENT  # noqa: E402 - needs the root on sys.path
+
 # --- the realistic event --------------------------------------------------------------------------------
 
-_P2 = "i4x-edx-AN101-problem-a0effb954cca4759994f1ac9e9434bf4_2_1"
-_P4 = "i4x-edx-AN101-problem-a0effb954cca4759994f1ac9e9434bf4_4_1"
-_EMPTY_CORRECT_MAP = {"hint": "", "hintmode": None, "msg": "", "npoints": None, "queuestate": None}
-
-#: The ``event`` member of the sample server ``problem_check`` at the top of the tracking-log reference
-#: (/work/shared/seeds/tracking-log-events.rst; also tests/catalog/test_problem.py).
-PROBLEM_CHECK: dict[str, Any] = {
-    "answers": {_P2: "yellow", _P4: ["choice_0", "choice_2"]},
-    "attempts": 1,
-    "correct_map": {
-        _P2: {"correctness": "incorrect", **_EMPTY_CORRECT_MAP},
-        _P4: {"correctness": "correct", **_EMPTY_CORRECT_MAP},
-    },
-    "grade": 2,
-    "max_grade": 3,
-    "problem_id": "i4x://edx/AN101/problem/a0effb954cca4759994f1ac9e9434bf4",
-    "state": {
-        "correct_map": {},
-        "done": None,
-        "input_state": {_P2: {}, _P4: {}},
-        "seed": 1,
-        "student_answers": {},
-    },
-    "submission": {
-        _P2: {
-            "answer": "yellow",
-            "correct": False,
-            "input_type": "optioninput",
-            "question": "What color is the open ocean on a sunny day?",
-            "response_type": "optionresponse",
-            "variant": "",
-        },
-        _P4: {
-            "answer": ["a piano", "a guitar"],
-            "correct": True,
-            "input_type": "checkboxgroup",
-            "question": "Which of the following are musical instruments?",
-            "response_type": "choiceresponse",
-            "variant": "",
-        },
-    },
-    "success": "incorrect",
-}
+#: The ``event`` member of the sample server ``problem_check`` at the top of the tracking-log reference,
+#: shared with the catalog tests.
+PROBLEM_CHECK: dict[str, Any] = SAMPLE_EVENT
+_P2, _P4 = list(SAMPLE_EVENT["correct_map"])
 
 COURSE_ID = "course-v1:edX+DemoX+2014_T1"
 USAGE_KEY = "block-v1:edX+DemoX+2014_T1+type@problem+block@a0effb954cca4759994f1ac9e9434bf4"

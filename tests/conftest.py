@@ -23,6 +23,26 @@ from event_hub.delivery import handoff, unit_of_work
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() == "true"
 ENROLLMENT = {"course_id": "course-v1:edX+DemoX+2024", "mode": "audit", "user_id": 7}
+#: The root-level fields every tracking-log event has ("Common Fields" of the reference), plus our ``id``.
+COMMON_FIELDS = frozenset(
+    {
+        "accept_language",
+        "agent",
+        "context",
+        "event",
+        "event_source",
+        "event_type",
+        "host",
+        "ip",
+        "name",
+        "page",
+        "referer",
+        "session",
+        "time",
+        "username",
+        "id",
+    }
+)
 
 
 def require_service(name: str, url: str) -> None:

@@ -21,24 +21,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import COMMON_FIELDS
+
 ROOT = Path(__file__).resolve().parent.parent
-COMMON_FIELDS = {
-    "accept_language",
-    "agent",
-    "context",
-    "event",
-    "event_source",
-    "event_type",
-    "host",
-    "ip",
-    "name",
-    "page",
-    "referer",
-    "session",
-    "time",
-    "username",
-    "id",
-}
 
 
 def free_port() -> int:

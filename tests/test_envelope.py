@@ -19,23 +19,7 @@ from event_hub.envelope import (
     render_compact,
     render_openedx,
 )
-
-COMMON_FIELDS = {
-    "accept_language",
-    "agent",
-    "context",
-    "event",
-    "event_source",
-    "event_type",
-    "host",
-    "ip",
-    "name",
-    "page",
-    "referer",
-    "session",
-    "time",
-    "username",
-}
+from tests.conftest import COMMON_FIELDS
 
 
 @pytest.fixture(name="envelope")
@@ -101,7 +85,7 @@ class TestOpenedxFormat:
     def test_every_common_field_is_present(self, envelope: Envelope) -> None:
         """The tracking-log rendering has every common field of the reference, plus the event id."""
         rendered = render_openedx(envelope)
-        assert set(rendered) == COMMON_FIELDS | {"id"}
+        assert set(rendered) == COMMON_FIELDS
         assert {"course_id", "org_id", "path", "user_id"} <= set(rendered["context"])
 
     def test_context_carries_module_and_extra_members(self, envelope: Envelope) -> None:

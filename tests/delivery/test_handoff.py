@@ -21,7 +21,6 @@ from event_hub.conf import DEFAULTS
 from event_hub.delivery import handoff
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
-
 from event_hub.models import DeadLetter, OutboxBatch
 from tests.support_backends import SilentBroker, celery_app, jsonl_config, read_lines
 

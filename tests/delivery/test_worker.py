@@ -16,29 +16,12 @@ from django.test import Client
 from event_hub import emit
 from event_hub.delivery import unit_of_work
 from event_hub.models import DeadLetter
-from tests.conftest import ENROLLMENT, Worker
+from tests.conftest import COMMON_FIELDS, ENROLLMENT, Worker
 from tests.support_backends import celery_app, jsonl_config, read_count, read_lines, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 EVENT = "edx.course.enrollment.activated"
-COMMON_FIELDS = {
-    "id",
-    "name",
-    "event_type",
-    "event_source",
-    "time",
-    "username",
-    "ip",
-    "agent",
-    "host",
-    "referer",
-    "accept_language",
-    "page",
-    "session",
-    "context",
-    "event",
-}
 #: Redis hands an unacknowledged message to another consumer after this many seconds.
 VISIBILITY_TIMEOUT = 2
 FAST_RESTORE = json.dumps(
