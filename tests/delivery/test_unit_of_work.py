@@ -73,7 +73,7 @@ class TestOneBatchPerBackend:
 
     @pytest.mark.django_db
     def test_full_batch_waits_for_the_end_of_a_transaction(self, recording_hub: Callable[..., None]) -> None:
-        """Inside atomic(), a full batch waits for the end of the unit (a rollback cannot undo its outbox row)."""
+        """Inside atomic(), a full batch waits for the unit to end: a rollback cannot undo its outbox row."""
         from django.db import transaction
 
         recording_hub(BATCH_MAX_EVENTS=2)
