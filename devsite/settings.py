@@ -85,6 +85,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "event_hub tracking API",
     "VERSION": "1",
+    "DESCRIPTION": "POST /api/tracking: events from browsers and mobile apps, one at a time or in batches. "
+    "Schema at /api/schema/, docs UI at /api/docs/; the guide for client developers is docs/api.rst.",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # --- Celery: filesystem transport unless CELERY_BROKER_URL says otherwise ---------------------------
@@ -118,6 +121,9 @@ EVENT_HUB = {
             "OPTIONS": {"path": os.environ.get("EVENT_HUB_LOG", str(VAR_DIR / "log" / "tracking.log"))},
         },
     },
+    # The design note's client event may be posted without signing in (curl against the dev
+    # host); every other event type needs a session (with CSRF) or a token (docs/api.rst).
+    "API_ANONYMOUS_EVENTS": ["video"],
 }
 
 LOGGING = {

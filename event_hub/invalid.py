@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
+from django.db.models import JSONField, Value
 
 from event_hub.models import InvalidEvent
 
@@ -38,14 +39,17 @@ def record(
     safe_errors = {key: list(messages) for key, messages in errors.items()}
     logger.warning("invalid %s event %r recorded: %s", source, name, safe_errors)
     try:
-        return InvalidEvent.objects.create(
-            name=name[:255],
-            event_source=source,
-            payload=safe_payload,
-            errors=safe_errors,
-            user_id=user_id,
-            path=path[:2048],
-        )
+        # A savepoint: a refused row must not break the caller's open transaction.
+        with transaction.atomic():
+            return InvalidEvent.objects.create(
+                name=name[:255],
+                event_source=source,
+                # JSON null is stored as JSON, not as SQL NULL (which the column refuses).
+                payload=Value(None, JSONField()) if safe_payload is None else safe_payload,
+                errors=safe_errors,
+                user_id=user_id,
+                path=path[:2048],
+            )
     except DatabaseError:
         logger.critical(
             "cannot store invalid %s event %r (errors %s); payload follows:\n%s",

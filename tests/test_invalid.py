@@ -195,3 +195,32 @@ class TestValidationSwitches:
         [event] = delivered()
         assert event["event"] == {"mode": 3}
         assert not InvalidEvent.objects.exists()
+
+
+@pytest.mark.django_db
+class TestStore:
+    def test_null_payload_is_stored(self) -> None:
+        """An event whose payload is JSON null is kept (as JSON null), not lost to a NOT NULL error."""
+        from event_hub import invalid
+        from event_hub.models import InvalidEvent
+
+        row = invalid.record(name="x", source="browser", payload=None, errors={"": ["expected an object"]})
+        assert row is not None
+        assert InvalidEvent.objects.get(pk=row.pk).payload is None
+
+    def test_refused_row_is_logged_with_its_payload(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """If the database refuses the row, record() returns None and logs the payload at CRITICAL."""
+        from django.db import DatabaseError
+
+        from event_hub import invalid
+        from event_hub.models import InvalidEvent
+
+        def refuse(**kwargs: object) -> None:
+            raise DatabaseError("refused")
+
+        monkeypatch.setattr(InvalidEvent.objects, "create", refuse)
+        assert invalid.record(name="x", source="server", payload={"marker": 42}, errors={"": ["bad"]}) is None
+        [critical] = [r for r in caplog.records if r.levelname == "CRITICAL"]
+        assert '"marker":42' in critical.getMessage()

@@ -1,11 +1,13 @@
 """URLs of the test suite: the tracking API plus views used by middleware tests."""
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from tests import views
 
 urlpatterns = [
     path("", include("event_hub.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("emit/", views.emit_view),
     path("emit-async/", views.emit_async_view),
     path("emit-and-fail/", views.emit_and_fail_view),

@@ -1,24 +1,178 @@
-"""``/api/tracking``: authenticate, validate through the serializer, answer with the event id."""
+"""``/api/tracking``: authenticate, throttle, hand the body to the serializer, answer.
+
+* 201 ``{"id"}`` for one accepted event;
+* 202 ``{"results", "accepted", "rejected"}`` for a batch with at least one accepted event
+  (400 with the same body when none was);
+* 400 ``{"errors": {field path: [messages]}}`` for an invalid request or event;
+* 401 / 403 (authentication, CSRF), 413 (body over ``API_MAX_BODY_BYTES``),
+  415 (not ``application/json``), 429 (throttled, with ``Retry-After``):
+  ``{"detail": "..."}``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
-from event_hub.api.serializers import TrackingEventSerializer
+from event_hub.api.authentication import authentication_classes
+from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer
+from event_hub.api.permissions import TrackingPermission
+from event_hub.api.serializers import (
+    BatchResultSerializer,
+    DetailSerializer,
+    EventCreatedSerializer,
+    TrackingBatchSerializer,
+    TrackingEventSerializer,
+    ValidationErrorSerializer,
+    tracking_serializer,
+)
+from event_hub.api.throttling import TrackingThrottle
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with every 400 shaped ``{"errors": {field path: [messages]}}``."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
+        detail = getattr(exc, "detail", None)
+        if isinstance(exc, ValidationError) and isinstance(detail, dict):
+            errors = detail
+        elif isinstance(detail, list):
+            errors = {"non_field_errors": detail}
+        else:
+            errors = {"non_field_errors": [str(detail)]}
+        response.data = {"errors": errors}
+    return response
+
+
+_REQUEST = PolymorphicProxySerializer(
+    component_name="TrackingRequest",
+    serializers=[TrackingEventSerializer, TrackingBatchSerializer],
+    resource_type_field_name=None,
+)
+_BAD_REQUEST = PolymorphicProxySerializer(
+    component_name="TrackingRejected",
+    serializers=[ValidationErrorSerializer, BatchResultSerializer],
+    resource_type_field_name=None,
+)
 
 
 class TrackingView(APIView):
-    """Accept one client event."""
+    """Accept events from browsers and mobile apps, one at a time or in batches."""
 
-    serializer_class = TrackingEventSerializer
+    parser_classes = (JSONParser,)
+    renderer_classes = (JSONRenderer,)
+    content_negotiation_class = JSONOnlyNegotiation
+    permission_classes = (TrackingPermission,)
+    #: An extra throttle scope (a key of ``API_THROTTLE_RATES``) for this view, if any.
+    throttle_scope: str | None = None
 
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """The view, outside ``ATOMIC_REQUESTS``: accepted events of a batch stay accepted."""
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        return [cls() for cls in authentication_classes()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles: list[BaseThrottle] = [TrackingThrottle()]
+        if self.throttle_scope:
+            throttles.append(TrackingThrottle(self.throttle_scope))
+        return throttles
+
+    def get_authenticate_header(self, request: Request) -> str | None:
+        """The first ``WWW-Authenticate`` challenge any authenticator offers (so 401, not 403)."""
+        for authenticator in self.get_authenticators():
+            header: str | None = authenticator.authenticate_header(request)
+            if header:
+                return header
+        return None
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return exception_handler
+
+    @extend_schema(
+        operation_id="tracking_create",
+        summary="Send tracking events",
+        description='Post one event, or a batch of events as {"events": [...]}. See docs/api.rst.',
+        request=_REQUEST,
+        responses={
+            201: EventCreatedSerializer,
+            202: BatchResultSerializer,
+            400: _BAD_REQUEST,
+            401: OpenApiResponse(DetailSerializer, description="Not authenticated."),
+            403: OpenApiResponse(DetailSerializer, description="CSRF failed, or not allowed."),
+            413: OpenApiResponse(DetailSerializer, description="Body larger than API_MAX_BODY_BYTES."),
+            415: OpenApiResponse(DetailSerializer, description="Content-Type is not application/json."),
+            429: OpenApiResponse(DetailSerializer, description="Throttled; see Retry-After."),
+        },
+        examples=[
+            OpenApiExample(
+                "Design note",
+                request_only=True,
+                value={
+                    "tracking_event_type": "video",
+                    "node_id": "block-v1:edX+DemoX+2024+type@video+block@intro",
+                    "event_data": {"video_id": "intro", "video_event_type": "play"},
+                },
+            ),
+            OpenApiExample(
+                "Open edX browser event",
+                request_only=True,
+                value={
+                    "event_type": "play_video",
+                    "page": "https://lms.example.com/courses/course-v1:edX+DemoX+2024/",
+                    "event": {"code": "html5", "currentTime": 12.5, "id": "intro"},
+                },
+            ),
+            OpenApiExample(
+                "Mobile app event",
+                request_only=True,
+                value={
+                    "event_source": "mobile",
+                    "name": "edx.video.played",
+                    "event_type": "play_video",
+                    "timestamp": "2024-05-01T10:00:00Z",
+                    "event": '{"code": "mobile", "currentTime": 114, "id": "intro"}',
+                    "context": {
+                        "course_id": "course-v1:edX+DemoX+2024",
+                        "component": "videoplayer",
+                        "application": {"name": "edx.mobileapp.android", "version": "0.1.8"},
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Batch",
+                request_only=True,
+                value={
+                    "events": [
+                        {"event_type": "page_close", "event": "", "page": "https://lms.example.com/"},
+                        {
+                            "event_type": "play_video",
+                            "event": {"code": "html5", "currentTime": 1, "id": "intro"},
+                        },
+                    ]
+                },
+            ),
+        ],
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = TrackingEventSerializer(data=request.data)
+        serializer = tracking_serializer(request.data, request)
         serializer.is_valid(raise_exception=True)
-        envelope = serializer.save()
-        return Response({"id": envelope.id}, status=status.HTTP_201_CREATED)
+        outcome = serializer.save()
+        if isinstance(serializer, TrackingEventSerializer):
+            return Response({"id": outcome.id}, status=status.HTTP_201_CREATED)
+        return Response(
+            outcome, status=status.HTTP_202_ACCEPTED if outcome["accepted"] else status.HTTP_400_BAD_REQUEST
+        )

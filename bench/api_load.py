@@ -1,0 +1,385 @@
+"""Load ``/api/tracking`` served by gunicorn, beside a bare Django view, and print the figures.
+
+::
+
+    .venv/bin/python bench/api_load.py [--delivery celery|sync] [--seconds 3] [--rounds 3]
+
+What it does:
+
+1. makes a temporary folder with a SQLite database (migrated) holding a user and its DRF token;
+2. serves the dev host (``devsite``, with ``bench/api_urls.py`` adding the bare view
+   ``/bench/bare``) under gunicorn, one sync worker, on 127.0.0.1;
+3. loads it from a second process (``--loader``: asyncio, a few concurrent connections,
+   a fresh connection per request as the sync worker closes each) with, side by side in
+   each round: single-event POSTs (bare view, the API anonymously for an allowed type,
+   the API with a DRF token) and batches of 50 and 100 events (bare view, API);
+4. prints requests/s and events/s, the best of ``--rounds`` rounds, and the ratios to the
+   bare view. Goals (printed, not asserted): single POST >= 0.6x the bare view's
+   requests/s; batches >= 20,000 events/s per worker.
+
+Delivery: ``celery`` publishes each request's batch to Redis (127.0.0.1:6379 db 13,
+emptied before and after; nobody consumes during the run), ``sync`` writes the
+JSON-lines log inside the request. The default is ``celery`` when Redis answers,
+``sync`` otherwise; the header says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKER = "redis://127.0.0.1:6379/13"
+CONCURRENCY = 4
+BATCH_SIZES = (50, 100)
+
+PAGE = "https://lms.example.com/courses/course-v1:edX+DemoX+2024/courseware/week1/video/"
+#: One browser event in the Open edX shape, as event-hub.js sends it.
+EVENT = {
+    "event_type": "play_video",
+    "event": {
+        "code": "html5",
+        "currentTime": 12.5,
+        "id": "i4x-edX-DemoX-video-0b9e39477cf34507a7a48f74be381fdd",
+    },
+    "page": PAGE,
+    "timestamp": "2024-05-01T10:00:00.000Z",
+}
+
+
+# --- the loader (second process) ------------------------------------------------------------------------
+
+
+async def _one(host: str, port: int, request: bytes) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        response = await reader.read()  # gunicorn's sync worker closes the connection after answering
+    finally:
+        writer.close()
+    return int(response[9:12])
+
+
+async def _load(host: str, port: int, request: bytes, seconds: float, max_requests: int) -> dict[str, Any]:
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal sent
+        while time.perf_counter() < deadline and sent < max_requests:
+            sent += 1
+            status = await _one(host, port, request)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return {"elapsed": time.perf_counter() - started, "statuses": statuses}
+
+
+def loader_main(spec_path: str) -> None:
+    """Run the phases of ``spec_path``, in step with the orchestrator.
+
+    For each phase: warm up, print ``ready``, wait for a line on stdin (the orchestrator
+    reads the worker's CPU time meanwhile), load, print the outcome as one JSON line.
+    """
+    spec = json.loads(Path(spec_path).read_text())
+    for phase in spec["phases"]:
+        request = phase["request"].encode("latin-1")
+        asyncio.run(_load(spec["host"], spec["port"], request, spec["warmup"], 10**9))
+        print("ready", flush=True)
+        sys.stdin.readline()
+        outcome = asyncio.run(
+            _load(spec["host"], spec["port"], request, spec["seconds"], spec["max_requests"])
+        )
+        print(json.dumps({"name": phase["name"], **outcome}), flush=True)
+
+
+# --- the orchestrator -----------------------------------------------------------------------------------
+
+
+def http_post(path: str, body: bytes, port: int, headers: dict[str, str] | None = None) -> str:
+    """A raw HTTP/1.1 POST (``Connection: close``), as the loader sends it."""
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "User-Agent: event_hub-bench",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    return "\r\n".join(lines) + "\r\n\r\n" + body.decode("latin-1")
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+def prepare(env: dict[str, str]) -> str:
+    """Migrate the database, create the benchmark user; return its DRF token."""
+    manage = [sys.executable, "-m", "django"]
+    subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    script = (
+        "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
+        "user = get_user_model().objects.create_user('bench'); print(Token.objects.create(user=user).key)"
+    )
+    out = subprocess.run(
+        [*manage, "shell", "--no-imports", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    return out.stdout.decode().split()[-1]
+
+
+def wait_until_served(port: int, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def worker_pid(master: int) -> int:
+    """The pid of gunicorn's (only) worker."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise SystemExit("gunicorn started no worker")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_round(spec_path: Path, worker: int) -> list[dict[str, Any]]:
+    """One round of every phase; each result carries the worker's CPU seconds while it ran."""
+    loader = subprocess.Popen(
+        [sys.executable, __file__, "--loader", str(spec_path)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    stdin, stdout = loader.stdin, loader.stdout
+    if stdin is None or stdout is None:
+        raise SystemExit("no pipe to the loader")
+    results = []
+    before = 0.0
+    for line in stdout:
+        if line.strip() == "ready":
+            before = cpu_seconds(worker)
+            stdin.write("go\n")
+            stdin.flush()
+        else:
+            results.append({**json.loads(line), "cpu": cpu_seconds(worker) - before})
+    if loader.wait() != 0:
+        raise SystemExit(f"the loader failed with {loader.returncode}")
+    return results
+
+
+def phases(port: int, token: str) -> list[dict[str, str]]:
+    single = json.dumps(EVENT).encode()
+    out = [
+        {"name": "single bare", "request": http_post("/bench/bare", single, port)},
+        {"name": "single api anon", "request": http_post("/api/tracking", single, port)},
+        {
+            "name": "single api token",
+            "request": http_post("/api/tracking", single, port, {"Authorization": f"Token {token}"}),
+        },
+    ]
+    for size in BATCH_SIZES:
+        batch = json.dumps({"events": [EVENT] * size}).encode()
+        out.append({"name": f"batch{size} bare", "request": http_post("/bench/bare", batch, port)})
+        out.append(
+            {
+                "name": f"batch{size} api",
+                "request": http_post("/api/tracking", batch, port, {"Authorization": f"Token {token}"}),
+            }
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--delivery", choices=("celery", "sync"), default=None)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per phase and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase and round")
+    parser.add_argument("--loader", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loader:
+        loader_main(args.loader)
+        return
+
+    delivery = args.delivery or ("celery" if redis_up() else "sync")
+    if delivery == "celery" and not redis_up():
+        raise SystemExit("--delivery celery needs Redis on 127.0.0.1:6379")
+    tmp = Path(tempfile.mkdtemp(prefix="event_hub_api_bench_"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "PYTHONPATH": str(ROOT),
+        "BENCH_API_TMP": str(tmp),
+        "BENCH_API_DELIVERY": delivery,
+        "BENCH_API_BROKER": BROKER,
+        "CELERY_BROKER_URL": BROKER,
+        "EVENT_HUB_VAR": str(tmp),
+    }
+    server = None
+    try:
+        token = prepare(env)
+        if delivery == "celery":
+            flush_broker()
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "devsite.wsgi:application",
+                "--workers",
+                "1",
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--backlog",
+                "256",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        wait_until_served(port, server)
+        spec = {
+            "host": "127.0.0.1",
+            "port": port,
+            "seconds": args.seconds,
+            "warmup": min(1.0, args.seconds),
+            "max_requests": args.max_requests,
+            "phases": phases(port, token),
+        }
+        spec_path = tmp / "loader.json"
+        spec_path.write_text(json.dumps(spec))
+        worker = worker_pid(server.pid)
+        rounds = [run_round(spec_path, worker) for _ in range(args.rounds)]
+        report(rounds, delivery, tmp, args)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if delivery == "celery" and redis_up():
+            flush_broker()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(rounds: list[list[dict[str, Any]]], delivery: str, tmp: Path, args: argparse.Namespace) -> None:
+    import django
+    import gunicorn
+
+    where = (
+        f"Redis broker {BROKER} (Celery publish per request; no consumer during the run)"
+        if delivery == "celery"
+        else "JSON-lines backend in sync mode (written in the request)"
+    )
+    print(
+        f"event_hub /api/tracking load: gunicorn {gunicorn.__version__} (1 sync worker) on 127.0.0.1, "
+        f"loader in a second process ({CONCURRENCY} concurrent connections, one per request)"
+    )
+    print(
+        f"Python {sys.version.split()[0]}, Django {django.get_version()}, {os.cpu_count()} CPUs; "
+        f"DELIVERY={delivery}: {where}"
+    )
+    print(
+        f"best of {args.rounds} rounds of {args.seconds:g}s per phase. Left: wall clock. Right: the "
+        "gunicorn worker's CPU time per request, and what one fully busy worker would serve at that "
+        "cost (unaffected by other load on the machine)"
+    )
+    best: dict[str, dict[str, float]] = {}
+    for results in rounds:
+        for result in results:
+            statuses = result["statuses"]
+            good = sum(count for status, count in statuses.items() if int(status) in (201, 202))
+            if good != sum(statuses.values()):
+                raise SystemExit(f"{result['name']}: unexpected answers {statuses}")
+            entry = best.setdefault(result["name"], {"rate": 0.0, "cpu": float("inf")})
+            entry["rate"] = max(entry["rate"], good / result["elapsed"])
+            if result["cpu"] > 0:
+                entry["cpu"] = min(entry["cpu"], result["cpu"] / good)
+    size_of = {"single": 1, **{f"batch{size}": size for size in BATCH_SIZES}}
+    print(
+        f"{'phase':<18}{'requests/s':>11}{'events/s':>10}{'vs bare':>8} |{'CPU us/req':>11}"
+        f"{'capacity r/s':>13}{'events/s':>10}{'vs bare':>8}   goal (wall / CPU)"
+    )
+    for name, figures in best.items():
+        kind, target = name.split(" ", 1)
+        size = size_of[kind]
+        bare = best[f"{kind} bare"]
+        capacity = 1 / figures["cpu"]
+        wall_ratio = figures["rate"] / bare["rate"]
+        cpu_ratio = bare["cpu"] / figures["cpu"]
+        goal = ""
+        if target != "bare":
+            if kind == "single":
+                met = [ratio >= 0.6 for ratio in (wall_ratio, cpu_ratio)]
+                goal = ">= 0.60x bare: "
+            else:
+                met = [value * size >= 20_000 for value in (figures["rate"], capacity)]
+                goal = ">= 20,000 events/s: "
+            goal += " / ".join("met" if ok else "MISSED" for ok in met)
+        ratios = ("", "") if target == "bare" else (f"{wall_ratio:.2f}x", f"{cpu_ratio:.2f}x")
+        print(
+            f"{name:<18}{figures['rate']:>11,.0f}{figures['rate'] * size:>10,.0f}{ratios[0]:>8} |"
+            f"{figures['cpu'] * 1e6:>11,.0f}{capacity:>13,.0f}{capacity * size:>10,.0f}{ratios[1]:>8}"
+            f"   {goal}"
+        )
+    log = tmp / "tracking.log"
+    if log.exists():
+        with log.open("rb") as lines:
+            print(f"(sync) {sum(1 for _ in lines):,} events in the JSON-lines log")
+    if delivery == "celery":
+        import redis
+
+        client = redis.Redis.from_url(BROKER)
+        queued = sum(client.llen(key) for key in client.keys("*") if client.type(key) == b"list")
+        print(f"(celery) {queued:,} batches waiting in the broker")
+
+
+if __name__ == "__main__":
+    main()

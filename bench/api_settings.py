@@ -1,0 +1,55 @@
+"""Django settings of ``bench/api_load.py``: the dev host, plus a bare view, in a temporary folder.
+
+Set by ``api_load.py`` in the environment of the gunicorn process:
+
+* ``BENCH_API_TMP``: the folder (SQLite database, JSON-lines log);
+* ``BENCH_API_DELIVERY``: ``celery`` (publish to ``BENCH_API_BROKER``, default Redis
+  127.0.0.1:6379 db 13) or ``sync`` (JSON-lines backend written in the request).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from devsite.settings import *  # noqa: F403 - the dev host, as served
+from devsite.settings import INSTALLED_APPS, MIDDLEWARE
+
+BENCH_API_TMP = Path(os.environ["BENCH_API_TMP"])
+DELIVERY = os.environ.get("BENCH_API_DELIVERY", "sync")
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+ROOT_URLCONF = "bench.api_urls"
+INSTALLED_APPS = list(INSTALLED_APPS)
+MIDDLEWARE = list(MIDDLEWARE)
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(BENCH_API_TMP / "db.sqlite3"),
+        "CONN_MAX_AGE": None,  # as a deployment would (devsite: 60 s)
+    }
+}
+CELERY_BROKER_URL = os.environ.get("BENCH_API_BROKER", "redis://127.0.0.1:6379/13")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+EVENT_HUB = {
+    "DELIVERY": DELIVERY,
+    "BACKENDS": {
+        "tracking_log": {
+            "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
+            "OPTIONS": {"path": str(BENCH_API_TMP / "tracking.log")},
+        },
+    },
+    # The load comes from one address: throttle counters run (in the local-memory cache)
+    # with rates the benchmark never reaches.
+    "API_THROTTLE_RATES": {"anon": "100000000/minute", "user": "100000000/minute"},
+    "API_ANONYMOUS_EVENTS": ["play_video"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

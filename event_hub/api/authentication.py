@@ -1,0 +1,122 @@
+"""Authentication of ``/api/tracking``: the classes named by ``API_AUTHENTICATION``.
+
+The default pair covers both kinds of client:
+
+* browsers: ``SessionAuthentication``, which enforces CSRF (the token goes in
+  the ``X-CSRFToken`` header);
+* mobile apps: :class:`CachedTokenAuthentication`, DRF's ``Authorization: Token <key>``
+  that remembers a token's user for ``API_TOKEN_CACHE_SECONDS``. Add
+  ``rest_framework_simplejwt.authentication.JWTAuthentication`` for JWTs.
+
+The classes are imported once and again whenever ``EVENT_HUB`` changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+from django.utils.module_loading import import_string
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+
+from event_hub.conf import hub_settings, on_reload
+from event_hub.exceptions import ConfigurationError
+
+
+def load_authentication_classes(paths: object) -> tuple[type[BaseAuthentication], ...]:
+    """Import each path of ``paths``; raise :class:`ConfigurationError` naming the first bad one."""
+    if not isinstance(paths, (list, tuple)):
+        raise ConfigurationError(
+            f"EVENT_HUB['API_AUTHENTICATION'] must be a list of import paths, not {type(paths).__name__}"
+        )
+    classes: list[type[BaseAuthentication]] = []
+    for index, path in enumerate(paths):
+        where = f"EVENT_HUB['API_AUTHENTICATION'][{index}]"
+        if isinstance(path, str):
+            try:
+                cls = import_string(path)
+            except ImportError as exc:
+                raise ConfigurationError(f"{where}: cannot import {path!r}: {exc}") from exc
+        else:
+            cls = path
+        if not (isinstance(cls, type) and issubclass(cls, BaseAuthentication)):
+            raise ConfigurationError(f"{where}: {path!r} is not a DRF authentication class")
+        classes.append(cls)
+    return tuple(classes)
+
+
+@functools.cache
+def authentication_classes() -> tuple[type[BaseAuthentication], ...]:
+    """The authentication classes in force."""
+    return load_authentication_classes(hub_settings.API_AUTHENTICATION)
+
+
+on_reload(authentication_classes.cache_clear)
+
+
+# --- DRF tokens, remembered for a moment ------------------------------------------------------------------
+
+#: Token key -> (user, monotonic expiry). Per process; bounded by MAX_CACHED_TOKENS.
+_token_users: dict[str, tuple[Any, float]] = {}
+MAX_CACHED_TOKENS = 10_000
+_watched: set[type] = set()
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    """DRF's ``Authorization: Token <key>``, with each token's user remembered ``API_TOKEN_CACHE_SECONDS``.
+
+    A mobile app posts many small requests with the same token; looking the token and
+    its user up in the database each time is most of what authentication costs. A
+    remembered token is forgotten at once in this process when it is deleted or its user
+    is saved (deactivated), and in other processes after at most ``API_TOKEN_CACHE_SECONDS``
+    (``0`` turns the memory off). Unknown tokens are never remembered.
+    """
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        seconds = hub_settings.API_TOKEN_CACHE_SECONDS
+        if not seconds:
+            return super().authenticate_credentials(key)
+        now = time.monotonic()
+        remembered = _token_users.get(key)
+        if remembered is not None and remembered[1] > now:
+            return remembered[0]
+        result = super().authenticate_credentials(key)
+        _watch(self.get_model())
+        if len(_token_users) >= MAX_CACHED_TOKENS:
+            _token_users.clear()
+        _token_users[key] = (result, now + seconds)
+        return result
+
+
+def forget_tokens(**kwargs: Any) -> None:
+    """Forget every remembered token (on settings changes, and for tests)."""
+    _token_users.clear()
+
+
+on_reload(forget_tokens)
+
+
+def _watch(token_model: type) -> None:
+    """Forget a token when it is deleted, and a user's tokens when the user is saved."""
+    if token_model in _watched:
+        return
+    _watched.add(token_model)
+    post_delete.connect(
+        _token_deleted, sender=token_model, weak=False, dispatch_uid="event_hub.api.token_deleted"
+    )
+    post_save.connect(
+        _user_saved, sender=get_user_model(), weak=False, dispatch_uid="event_hub.api.user_saved"
+    )
+
+
+def _token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _token_users.pop(getattr(instance, "key", ""), None)
+
+
+def _user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    for key, ((user, _), _) in list(_token_users.items()):
+        if user.pk == instance.pk:
+            _token_users.pop(key, None)

@@ -1,0 +1,427 @@
+"""``/api/tracking``: payload shapes, field errors, batches, limits and content types."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from event_hub.models import InvalidEvent
+from tests.api.api_support import (  # noqa: F401 - fixtures
+    BROWSER_PLAY,
+    COURSE_ID,
+    DESIGN_NOTE_VIDEO,
+    MOBILE_PLAY,
+    PAGE,
+    PLAY,
+    URL,
+    VIDEO_NODE,
+    events,
+    fixture_api_client,
+    fixture_api_hub,
+    fixture_other_user,
+    fixture_user,
+    fixture_user_client,
+    invalid_names,
+    post,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class TestShapes:
+    """Each payload dialect is accepted and becomes the right envelope."""
+
+    def test_design_note_shape(self, user_client: APIClient, user: Any) -> None:
+        """tracking_event_type / node_id / event_data: the node gives the course and the module."""
+        response = post(user_client, DESIGN_NOTE_VIDEO)
+        assert response.status_code == 201
+        [event] = events()
+        assert response.json() == {"id": event["id"]}
+        assert event["name"] == event["event_type"] == "video"
+        assert event["event_source"] == "browser"
+        assert event["event"] == DESIGN_NOTE_VIDEO["event_data"]
+        assert event["context"]["course_id"] == COURSE_ID
+        assert event["context"]["module"] == {"usage_key": VIDEO_NODE}
+        assert event["context"]["user_id"] == user.pk
+
+    def test_open_edx_browser_shape(self, user_client: APIClient) -> None:
+        """event_type / event object / page: the course comes from the page URL."""
+        response = post(user_client, BROWSER_PLAY)
+        assert response.status_code == 201
+        [event] = events()
+        assert (event["name"], event["event_type"]) == ("play_video", "play_video")
+        assert event["event"] == PLAY
+        assert event["page"] == PAGE
+        assert event["context"]["course_id"] == COURSE_ID
+        assert event["context"]["org_id"] == "edX"
+
+    def test_event_as_json_string(self, user_client: APIClient) -> None:
+        """An ``event`` sent as a JSON string is delivered as the object it encodes."""
+        response = post(user_client, {**BROWSER_PLAY, "event": json.dumps(PLAY)})
+        assert response.status_code == 201
+        assert events()[0]["event"] == PLAY
+
+    def test_event_without_fields(self, user_client: APIClient) -> None:
+        """An event type without fields (page_close) takes an empty object."""
+        assert post(user_client, {"event_type": "page_close", "event": {}, "page": PAGE}).status_code == 201
+        assert events()[0]["event"] == {}
+
+    def test_mobile_shape(self, user_client: APIClient) -> None:
+        """name resolves to its event type; the app context and the client time go into context."""
+        response = post(user_client, MOBILE_PLAY)
+        assert response.status_code == 201
+        [event] = events()
+        assert event["name"] == "edx.video.played"
+        assert event["event_type"] == "play_video"
+        assert event["event_source"] == "mobile"
+        assert event["event"] == {"code": "mobile", "id": "i4x-edX-DemoX-video-0b9e", "currentTime": 114}
+        context = event["context"]
+        assert context["course_id"] == COURSE_ID
+        assert context["application"] == {"name": "edx.mobileapp.android", "version": "0.1.8"}
+        assert context["component"] == "videoplayer"
+        assert context["received_at"] == "2014-12-09T03:57:56.373000+00:00"
+        assert context["client"]["locale"] == "en-US"
+        assert context["client_time"] == "2014-12-09T03:57:24.000000+00:00"
+
+    def test_mobile_name_alone(self, user_client: APIClient) -> None:
+        """A mobile event may give only its name."""
+        body = {key: value for key, value in MOBILE_PLAY.items() if key != "event_type"}
+        assert post(user_client, body).status_code == 201
+        assert events()[0]["event_type"] == "play_video"
+
+    def test_mobile_event_type_alone(self, user_client: APIClient) -> None:
+        """A mobile event named by its event type gets its mobile name."""
+        body = {key: value for key, value in MOBILE_PLAY.items() if key != "name"}
+        assert post(user_client, body).status_code == 201
+        assert events()[0]["name"] == "edx.video.played"
+
+    def test_client_time_is_not_the_event_time(self, user_client: APIClient) -> None:
+        """``time`` is the server's clock; the client's timestamp is kept beside it."""
+        before = datetime.datetime.now(datetime.UTC)
+        response = post(user_client, {**BROWSER_PLAY, "timestamp": "2001-02-03T04:05:06.789Z"})
+        assert response.status_code == 201
+        [event] = events()
+        assert datetime.datetime.fromisoformat(event["time"]) >= before
+        assert event["context"]["client_time"] == "2001-02-03T04:05:06.789000+00:00"
+
+    def test_naive_timestamp_is_utc(self, user_client: APIClient) -> None:
+        """A timestamp without an offset is taken as UTC."""
+        assert post(user_client, {**BROWSER_PLAY, "timestamp": "2024-01-01T10:00:00"}).status_code == 201
+        assert events()[0]["context"]["client_time"] == "2024-01-01T10:00:00.000000+00:00"
+
+    def test_context_course_id(self, user_client: APIClient) -> None:
+        """A browser may name the course in ``context.course_id``."""
+        body = {"event_type": "play_video", "event": PLAY, "context": {"course_id": COURSE_ID}}
+        assert post(user_client, body).status_code == 201
+        assert events()[0]["context"]["course_id"] == COURSE_ID
+
+    def test_sequence_node(self, user_client: APIClient) -> None:
+        """A sequential node id fills ``section_id`` of the compact format's hierarchy."""
+        node = "block-v1:edX+DemoX+2024+type@sequential+block@seq"
+        body = {"event_type": "seq_next", "event": {"id": 1, "new": 2, "old": 1}, "node_id": node}
+        assert post(user_client, body).status_code == 201
+        assert events()[0]["context"]["course_id"] == COURSE_ID
+
+
+class TestServerDecides:
+    """A client cannot set who, when or from where."""
+
+    @pytest.mark.parametrize(
+        "field", ["username", "user_id", "ip", "time", "host", "session", "agent", "anonymous_user_id"]
+    )
+    def test_server_fields_are_refused(self, user_client: APIClient, field: str) -> None:
+        """Envelope fields the server sets are a 400, and the event is recorded as invalid."""
+        response = post(user_client, {**BROWSER_PLAY, field: "someone-else"})
+        assert response.status_code == 400
+        assert response.json() == {"errors": {field: ["set by the server; a client cannot send it"]}}
+        assert invalid_names() == ["play_video"]
+        assert events() == []
+
+    @pytest.mark.parametrize("source", ["server", "task"])
+    def test_server_sources_are_refused(self, user_client: APIClient, source: str) -> None:
+        """A client cannot post a server or task event."""
+        response = post(user_client, {**BROWSER_PLAY, "event_source": source})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["event_source"]
+
+    def test_server_event_type_from_a_browser(self, user_client: APIClient) -> None:
+        """A server-only event type posted by a client is refused on ``event_source``."""
+        body = {
+            "event_type": "edx.course.enrollment.activated",
+            "event": {"course_id": COURSE_ID, "mode": "audit", "user_id": 1},
+        }
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["event_source"]
+        assert invalid_names() == ["edx.course.enrollment.activated"]
+
+    @pytest.mark.parametrize("key", ["user_id", "username", "org_id", "path", "client_time", "module"])
+    def test_server_context_is_refused(self, user_client: APIClient, key: str) -> None:
+        """``context`` members the server sets cannot come from a client."""
+        response = post(user_client, {**MOBILE_PLAY, "context": {**MOBILE_PLAY["context"], key: 1}})
+        assert response.status_code == 400
+        assert response.json()["errors"] == {f"context.{key}": ["set by the server; a client cannot send it"]}
+
+    def test_user_is_the_authenticated_one(self, user_client: APIClient, user: Any, other_user: Any) -> None:
+        """The event belongs to the signed-in user whatever the body says."""
+        assert post(user_client, BROWSER_PLAY).status_code == 201
+        assert events()[0]["context"]["user_id"] == user.pk
+        response = post(user_client, {**BROWSER_PLAY, "context": {"user_id": other_user.pk}})
+        assert response.status_code == 400
+
+    def test_app_context_only_from_mobile(self, user_client: APIClient) -> None:
+        """A browser event carrying a mobile app context is refused."""
+        body = {**BROWSER_PLAY, "context": {"component": "videoplayer"}}
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["context.component"]
+
+
+class TestFieldErrors:
+    """Invalid events get 400 with DRF-style field paths and are recorded as invalid."""
+
+    def test_browser_payload_error(self, user_client: APIClient) -> None:
+        """Payload errors are keyed ``event.<field>``."""
+        response = post(user_client, {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["event.currentTime"]
+        row = InvalidEvent.objects.get()
+        assert (row.name, row.event_source) == ("play_video", "browser")
+        assert row.errors == response.json()["errors"]
+        assert row.payload == {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}}
+
+    def test_design_note_payload_error(self, user_client: APIClient, user: Any) -> None:
+        """Payload errors of the design-note shape are keyed ``event_data.<field>``."""
+        body = {**DESIGN_NOTE_VIDEO, "event_data": {"video_id": 3}}
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"event_data.video_id", "event_data.video_event_type"}
+        row = InvalidEvent.objects.get()
+        assert row.user_id == user.pk
+        assert row.path == URL
+
+    def test_unknown_event_type(self, user_client: APIClient) -> None:
+        """An event type the catalog does not know is an error on the field that named it."""
+        response = post(user_client, {"tracking_event_type": "no.such.event", "event_data": {}})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["tracking_event_type"]
+        assert invalid_names() == ["no.such.event"]
+
+    def test_mobile_app_context_error(self, user_client: APIClient) -> None:
+        """Errors in the app context are keyed ``context.<path>``."""
+        body = {**MOBILE_PLAY, "context": {"application": {"name": "edx.mobileapp.ios"}, "component": "x"}}
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"context.application.version"}
+
+    def test_mobile_catalog_context_error(self, user_client: APIClient) -> None:
+        """The catalog's context type of the event (video: component 'videoplayer') is checked."""
+        response = post(user_client, {**MOBILE_PLAY, "context": {"component": "audioplayer"}})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["context.component"]
+
+    def test_name_and_event_type_must_agree(self, user_client: APIClient) -> None:
+        """name and event_type naming different event types is an error."""
+        response = post(user_client, {**MOBILE_PLAY, "event_type": "pause_video"})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["event_type"]
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"event": PLAY}, "event_type"),
+            ({"event_type": "", "event": PLAY}, "event_type"),
+            ({"event_type": 7, "event": PLAY}, "event_type"),
+            ({"event_type": "x" * 256, "event": PLAY}, "event_type"),
+            (
+                {"tracking_event_type": "video", "event_type": "video", "event_data": {}},
+                "tracking_event_type",
+            ),
+            ({**BROWSER_PLAY, "event_data": PLAY}, "event_data"),
+            ({**BROWSER_PLAY, "event": [1, 2]}, "event"),
+            ({**BROWSER_PLAY, "event": "{not json"}, "event"),
+            ({**BROWSER_PLAY, "page": 5}, "page"),
+            ({**BROWSER_PLAY, "page": "x" * 2049}, "page"),
+            ({**BROWSER_PLAY, "node_id": "not-a-usage-key"}, "node_id"),
+            ({**BROWSER_PLAY, "timestamp": "yesterday"}, "timestamp"),
+            ({**BROWSER_PLAY, "timestamp": 1700000000}, "timestamp"),
+            ({**BROWSER_PLAY, "timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
+            ({**BROWSER_PLAY, "event_source": "satellite"}, "event_source"),
+            ({**BROWSER_PLAY, "context": []}, "context"),
+            ({**BROWSER_PLAY, "context": {"course_id": "not a course"}}, "context.course_id"),
+            ({**BROWSER_PLAY, "color": "blue"}, "color"),
+        ],
+    )
+    def test_request_field_errors(self, user_client: APIClient, body: dict[str, Any], field: str) -> None:
+        """Each malformed field is reported under its own key, and the event is recorded as invalid."""
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert field in response.json()["errors"]
+        assert InvalidEvent.objects.count() == 1
+        assert events() == []
+
+    @pytest.mark.parametrize("body", [[BROWSER_PLAY], "play_video", 3, None])
+    def test_body_not_an_object(self, user_client: APIClient, body: Any) -> None:
+        """A body that is not a JSON object is a 400 with a non-field error."""
+        response = user_client.post(URL, json.dumps(body), content_type="application/json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["non_field_errors"]
+
+    def test_malformed_json(self, user_client: APIClient) -> None:
+        """Malformed JSON is a 400, never a 500."""
+        response = user_client.post(URL, b'{"event_type": ', content_type="application/json")
+        assert response.status_code == 400
+        assert "JSON parse error" in response.json()["errors"]["non_field_errors"][0]
+
+    def test_empty_body(self, user_client: APIClient) -> None:
+        """An empty body names no event: 400."""
+        response = user_client.post(URL, b"", content_type="application/json")
+        assert response.status_code == 400
+        assert "event_type" in response.json()["errors"]
+
+
+class TestBatches:
+    """``{"events": [...]}``: each event accepted or rejected on its own."""
+
+    def test_all_accepted(self, user_client: APIClient) -> None:
+        """202 with one id per event, in order."""
+        batch = [BROWSER_PLAY, DESIGN_NOTE_VIDEO, MOBILE_PLAY]
+        response = post(user_client, {"events": batch})
+        assert response.status_code == 202
+        body = response.json()
+        delivered = events()
+        assert body == {
+            "results": [{"index": i, "id": event["id"]} for i, event in enumerate(delivered)],
+            "accepted": 3,
+            "rejected": 0,
+        }
+        assert [event["name"] for event in delivered] == ["play_video", "video", "edx.video.played"]
+
+    def test_partial_failure(self, user_client: APIClient) -> None:
+        """Good events are delivered, bad ones reported with their errors and recorded as invalid."""
+        batch = [
+            BROWSER_PLAY,
+            {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}},
+            "not an event",
+            {**DESIGN_NOTE_VIDEO, "username": "mallory"},
+            DESIGN_NOTE_VIDEO,
+        ]
+        response = post(user_client, {"events": batch})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (2, 3)
+        results = body["results"]
+        assert [result["index"] for result in results] == [0, 1, 2, 3, 4]
+        assert [("id" in result, "errors" in result) for result in results] == [
+            (True, False),
+            (False, True),
+            (False, True),
+            (False, True),
+            (True, False),
+        ]
+        assert list(results[1]["errors"]) == ["event.currentTime"]
+        assert list(results[2]["errors"]) == ["non_field_errors"]
+        assert results[3]["errors"] == {"username": ["set by the server; a client cannot send it"]}
+        assert [event["id"] for event in events()] == [results[0]["id"], results[4]["id"]]
+        assert invalid_names() == ["play_video", "", "video"]
+
+    def test_all_rejected(self, user_client: APIClient) -> None:
+        """When no event is accepted the answer is 400, with the same body."""
+        response = post(
+            user_client, {"events": [{"event_type": "nope"}, {"event_type": "page_close", "x": 1}]}
+        )
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (0, 2)
+        assert [result["index"] for result in body["results"]] == [0, 1]
+        assert events() == []
+
+    def test_batch_limit(self, user_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """More than API_MAX_BATCH_EVENTS events is a 400 and nothing is sent."""
+        api_hub(API_MAX_BATCH_EVENTS=3)
+        assert post(user_client, {"events": [BROWSER_PLAY] * 3}).status_code == 202
+        response = post(user_client, {"events": [BROWSER_PLAY] * 4})
+        assert response.status_code == 400
+        assert response.json() == {"errors": {"events": ["at most 3 events per request, got 4"]}}
+        assert len(events()) == 3
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"events": []}, "events"),
+            ({"events": {"0": BROWSER_PLAY}}, "events"),
+            ({"events": None}, "events"),
+            ({"events": [BROWSER_PLAY], "page": PAGE}, "page"),
+        ],
+    )
+    def test_malformed_batch(self, user_client: APIClient, body: dict[str, Any], field: str) -> None:
+        """A malformed batch is a 400 naming the field."""
+        response = post(user_client, body)
+        assert response.status_code == 400
+        assert field in response.json()["errors"]
+        assert events() == []
+
+    def test_one_unit_of_work(self, user_client: APIClient) -> None:
+        """The events of a batch are handed off together when the request ends."""
+        assert post(user_client, {"events": [BROWSER_PLAY] * 5}).status_code == 202
+        assert len({event["id"] for event in events()}) == 5
+
+
+class TestTransport:
+    """Size limits, content types and methods."""
+
+    def test_body_too_large(self, user_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """A body over API_MAX_BODY_BYTES is a 413, and nothing is sent."""
+        api_hub(API_MAX_BODY_BYTES=1000)
+        response = post(user_client, {**BROWSER_PLAY, "page": "https://lms.example.com/" + "x" * 1000})
+        assert response.status_code == 413
+        assert "too large" in response.json()["detail"]
+        assert events() == []
+        assert post(user_client, BROWSER_PLAY).status_code == 201
+
+    def test_body_too_large_without_content_length(self, api_hub: Callable[..., None], user: Any) -> None:
+        """The limit holds when the length is not announced (the parser stops reading past it)."""
+        from io import BytesIO
+
+        from rest_framework.request import Request
+        from rest_framework.test import APIRequestFactory
+
+        from event_hub.api.parsers import JSONParser, RequestTooLarge
+
+        api_hub(API_MAX_BODY_BYTES=10)
+        request = Request(APIRequestFactory().post(URL, {}, format="json"))
+        request._request.META.pop("CONTENT_LENGTH", None)
+        with pytest.raises(RequestTooLarge):
+            JSONParser().parse(BytesIO(b'{"event_type": "page_close"}'), parser_context={"request": request})
+
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""]
+    )
+    def test_unsupported_media_type(self, user_client: APIClient, content_type: str) -> None:
+        """Only application/json bodies are accepted: anything else is a 415."""
+        response = user_client.generic("POST", URL, json.dumps(BROWSER_PLAY), content_type=content_type)
+        assert response.status_code == 415
+        assert events() == []
+
+    def test_json_with_charset(self, user_client: APIClient) -> None:
+        """``application/json; charset=utf-8`` is JSON."""
+        body = json.dumps(BROWSER_PLAY)
+        response = user_client.post(URL, body, content_type="application/json; charset=utf-8")
+        assert response.status_code == 201
+
+    def test_accept_header_is_ignored(self, user_client: APIClient) -> None:
+        """The answer is JSON whatever Accept asks for (no 406)."""
+        response = post(user_client, BROWSER_PLAY, HTTP_ACCEPT="text/html")
+        assert response.status_code == 201
+        assert response["Content-Type"] == "application/json"
+
+    def test_get_is_not_allowed(self, user_client: APIClient) -> None:
+        """Only POST (and OPTIONS) are served."""
+        assert user_client.get(URL).status_code == 405
+        assert user_client.put(URL, BROWSER_PLAY, format="json").status_code == 405
+        assert user_client.options(URL).status_code == 200
