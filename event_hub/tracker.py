@@ -195,10 +195,9 @@ class Tracker:
             or values.get("course_id", "")
             or (ctx.course_id_from_path(request.path) if request is not None else "")
         )
+        extra: Mapping[str, Any] = frames.extra
         if context:
             extra = {key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS}
-        else:
-            extra = frames.extra
         event_context = EventContext(
             course_id=course.course_id,
             org_id=course.org_id or values.get("org_id", ""),

@@ -92,9 +92,9 @@ class Registry:
         """
         resolved = self._resolved.get((name, source, strict))
         if resolved is not None:
-            spec, event_type, envelope_name, fast = resolved
+            known, event_type, envelope_name, fast = resolved
             if fast is not None and fast(data):
-                return Validated(spec=spec, event_type=event_type, name=envelope_name, data=data)
+                return Validated(spec=known, event_type=event_type, name=envelope_name, data=data)
         specs = self._by_name.get(name)
         if not specs:
             raise UnknownEventError(name, {"": [f"unknown event type {name!r}"]})
