@@ -83,6 +83,7 @@ class TestChecks:
         """DELIVERY celery with no broker configured on the Celery app is E007."""
         from celery import current_app
 
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before its conf
         monkeypatch.setattr(current_app.conf, "broker_url", None)
         assert "event_hub.E007" in ids(settings, {"DELIVERY": "celery", "BACKENDS": {"m": MEMORY}})
 
