@@ -2,7 +2,8 @@
 
 ::
 
-    .venv/bin/python bench/api_load.py [--delivery celery|sync] [--seconds 3] [--rounds 3]
+    .venv/bin/python bench/api_load.py [--delivery celery|sync] [--handoff direct|spool]
+                                       [--seconds 3] [--rounds 3]
 
 What it does:
 
@@ -21,6 +22,12 @@ Delivery: ``celery`` publishes each request's batch to Redis (127.0.0.1:6379 db 
 emptied before and after; nobody consumes during the run), ``sync`` writes the
 JSON-lines log inside the request. The default is ``celery`` when Redis answers,
 ``sync`` otherwise; the header says which.
+
+Hand-off (``celery`` only): ``direct`` (default), the request publishes its batch;
+``spool``, the request appends it to a spool file and the worker's publisher thread
+publishes (its CPU time counts: it runs in the measured process). With ``spool`` a
+second gunicorn with ``direct`` hand-off is loaded in the same rounds, in the rows
+named ``direct`` (``--no-compare`` leaves it out).
 """
 
 from __future__ import annotations
@@ -96,11 +103,11 @@ def loader_main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     for phase in spec["phases"]:
         request = phase["request"].encode("latin-1")
-        asyncio.run(_load(spec["host"], spec["port"], request, spec["warmup"], 10**9))
+        asyncio.run(_load(spec["host"], phase["port"], request, spec["warmup"], 10**9))
         print("ready", flush=True)
         sys.stdin.readline()
         outcome = asyncio.run(
-            _load(spec["host"], spec["port"], request, spec["seconds"], spec["max_requests"])
+            _load(spec["host"], phase["port"], request, spec["seconds"], spec["max_requests"])
         )
         print(json.dumps({"name": phase["name"], **outcome}), flush=True)
 
@@ -186,8 +193,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_round(spec_path: Path, worker: int) -> list[dict[str, Any]]:
-    """One round of every phase; each result carries the worker's CPU seconds while it ran."""
+def run_round(spec_path: Path, workers: dict[str, int], servers: list[str]) -> list[dict[str, Any]]:
+    """One round of every phase; each result carries its server's worker's CPU seconds while it ran.
+
+    ``servers`` names the server (a key of ``workers``) of each phase, in order.
+    """
     loader = subprocess.Popen(
         [sys.executable, __file__, "--loader", str(spec_path)],
         cwd=ROOT,
@@ -198,9 +208,10 @@ def run_round(spec_path: Path, worker: int) -> list[dict[str, Any]]:
     stdin, stdout = loader.stdin, loader.stdout
     if stdin is None or stdout is None:
         raise SystemExit("no pipe to the loader")
-    results = []
+    results: list[dict[str, Any]] = []
     before = 0.0
     for line in stdout:
+        worker = workers[servers[len(results)]]
         if line.strip() == "ready":
             before = cpu_seconds(worker)
             stdin.write("go\n")
@@ -212,31 +223,75 @@ def run_round(spec_path: Path, worker: int) -> list[dict[str, Any]]:
     return results
 
 
-def phases(port: int, token: str) -> list[dict[str, str]]:
+def phases(ports: dict[str, int], token: str) -> list[dict[str, Any]]:
+    """The phases of a round: on the ``main`` server, plus the API on the ``direct`` one if it runs."""
+    auth = {"Authorization": f"Token {token}"}
     single = json.dumps(EVENT).encode()
+
+    def phase(name: str, server: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> Any:
+        port = ports[server]
+        return {"name": name, "server": server, "port": port, "request": http_post(path, body, port, headers)}
+
+    compare = "direct" in ports
     out = [
-        {"name": "single bare", "request": http_post("/bench/bare", single, port)},
-        {"name": "single api anon", "request": http_post("/api/tracking", single, port)},
-        {
-            "name": "single api token",
-            "request": http_post("/api/tracking", single, port, {"Authorization": f"Token {token}"}),
-        },
+        phase("single bare", "main", "/bench/bare", single),
+        phase("single api anon", "main", "/api/tracking", single),
+        phase("single api token", "main", "/api/tracking", single, auth),
     ]
+    if compare:
+        out += [
+            phase("single direct anon", "direct", "/api/tracking", single),
+            phase("single direct token", "direct", "/api/tracking", single, auth),
+        ]
     for size in BATCH_SIZES:
         batch = json.dumps({"events": [EVENT] * size}).encode()
-        out.append({"name": f"batch{size} bare", "request": http_post("/bench/bare", batch, port)})
-        out.append(
-            {
-                "name": f"batch{size} api",
-                "request": http_post("/api/tracking", batch, port, {"Authorization": f"Token {token}"}),
-            }
-        )
+        out.append(phase(f"batch{size} bare", "main", "/bench/bare", batch))
+        out.append(phase(f"batch{size} api", "main", "/api/tracking", batch, auth))
+        if compare:
+            out.append(phase(f"batch{size} direct", "direct", "/api/tracking", batch, auth))
     return out
+
+
+def start_server(env: dict[str, str], handoff: str) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn (one sync worker) serving the dev host with ``handoff``; returns it and its port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "devsite.wsgi:application",
+            "--workers",
+            "1",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "BENCH_API_HANDOFF": handoff},
+    )
+    try:
+        wait_until_served(port, server)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delivery", choices=("celery", "sync"), default=None)
+    parser.add_argument(
+        "--handoff", choices=("direct", "spool"), default="direct", help="HANDOFF of the server (celery only)"
+    )
+    parser.add_argument(
+        "--no-compare", action="store_true", help="with --handoff spool: no direct-handoff server alongside"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per phase and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase and round")
@@ -249,6 +304,11 @@ def main() -> None:
     delivery = args.delivery or ("celery" if redis_up() else "sync")
     if delivery == "celery" and not redis_up():
         raise SystemExit("--delivery celery needs Redis on 127.0.0.1:6379")
+    if args.handoff == "spool" and delivery != "celery":
+        raise SystemExit("--handoff spool needs --delivery celery")
+    handoffs = {"main": args.handoff}
+    if args.handoff == "spool" and not args.no_compare:
+        handoffs["direct"] = "direct"
     tmp = Path(tempfile.mkdtemp(prefix="event_hub_api_bench_"))
     env = {
         **os.environ,
@@ -260,49 +320,32 @@ def main() -> None:
         "CELERY_BROKER_URL": BROKER,
         "EVENT_HUB_VAR": str(tmp),
     }
-    server = None
+    servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
         token = prepare(env)
         if delivery == "celery":
             flush_broker()
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "devsite.wsgi:application",
-                "--workers",
-                "1",
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--backlog",
-                "256",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        wait_until_served(port, server)
+        ports: dict[str, int] = {}
+        for name, handoff in handoffs.items():
+            servers[name], ports[name] = start_server(env, handoff)
+        workers = {name: worker_pid(server.pid) for name, server in servers.items()}
+        loaded = phases(ports, token)
         spec = {
             "host": "127.0.0.1",
-            "port": port,
             "seconds": args.seconds,
             "warmup": min(1.0, args.seconds),
             "max_requests": args.max_requests,
-            "phases": phases(port, token),
+            "phases": loaded,
         }
         spec_path = tmp / "loader.json"
         spec_path.write_text(json.dumps(spec))
-        worker = worker_pid(server.pid)
-        rounds = [run_round(spec_path, worker) for _ in range(args.rounds)]
+        order = [phase["server"] for phase in loaded]
+        rounds = [run_round(spec_path, workers, order) for _ in range(args.rounds)]
         report(rounds, delivery, tmp, args)
     finally:
-        if server is not None:
+        for server in servers.values():
             server.terminate()
+        for server in servers.values():
             server.wait(timeout=30)
         if delivery == "celery" and redis_up():
             flush_broker()
@@ -313,11 +356,17 @@ def report(rounds: list[list[dict[str, Any]]], delivery: str, tmp: Path, args: a
     import django
     import gunicorn
 
-    where = (
-        f"Redis broker {BROKER} (Celery publish per request; no consumer during the run)"
-        if delivery == "celery"
-        else "JSON-lines backend in sync mode (written in the request)"
-    )
+    if delivery == "sync":
+        where = "JSON-lines backend in sync mode (written in the request)"
+    elif args.handoff == "spool":
+        where = (
+            f"Redis broker {BROKER}, HANDOFF=spool (the request appends to a spool file, the worker's "
+            "publisher thread publishes; no consumer during the run)"
+        )
+        if not args.no_compare:
+            where += "; rows 'direct': a second gunicorn with HANDOFF=direct, loaded in the same rounds"
+    else:
+        where = f"Redis broker {BROKER} (Celery publish per request; no consumer during the run)"
     print(
         f"event_hub /api/tracking load: gunicorn {gunicorn.__version__} (1 sync worker) on 127.0.0.1, "
         f"loader in a second process ({CONCURRENCY} concurrent connections, one per request)"

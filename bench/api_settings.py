@@ -5,6 +5,9 @@ Set by ``api_load.py`` in the environment of the gunicorn process:
 * ``BENCH_API_TMP``: the folder (SQLite database, JSON-lines log);
 * ``BENCH_API_DELIVERY``: ``celery`` (publish to ``BENCH_API_BROKER``, default Redis
   127.0.0.1:6379 db 13) or ``sync`` (JSON-lines backend written in the request).
+* ``BENCH_API_HANDOFF``: ``direct`` (the request publishes) or ``spool`` (the request appends
+  to a spool file in ``$BENCH_API_TMP/spool-spool``; a thread publishes every
+  ``BENCH_API_SPOOL_FLUSH_SECONDS``, default 0.05 as in production).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from devsite.settings import INSTALLED_APPS, MIDDLEWARE
 
 BENCH_API_TMP = Path(os.environ["BENCH_API_TMP"])
 DELIVERY = os.environ.get("BENCH_API_DELIVERY", "sync")
+HANDOFF = os.environ.get("BENCH_API_HANDOFF", "direct")
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -35,6 +39,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 EVENT_HUB = {
     "DELIVERY": DELIVERY,
+    "HANDOFF": HANDOFF,
+    "SPOOL_DIR": str(BENCH_API_TMP / f"spool-{HANDOFF}"),
+    "SPOOL_FLUSH_SECONDS": float(os.environ.get("BENCH_API_SPOOL_FLUSH_SECONDS", "0.05")),
     "BACKENDS": {
         "tracking_log": {
             "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",

@@ -10,6 +10,11 @@ Only the publish side is timed; no worker runs.
   ``deliver_batch.apply_async`` carrying the JSON lines). n = 1, 10, 100.
 * event-tracking: ``AsyncRoutingBackend.send(event)``, which publishes one
   ``send_event`` Celery task per event, for the same ``n`` events.
+
+``--handoff spool``: event_hub hands off with ``HANDOFF="spool"``: each ``flush``
+appends to the spool file, and the timed section ends with ``spool.flush()``, which
+publishes everything (many batches per message) in the same thread, so the figure is
+the whole cost. The request-side part (the appends alone) is printed below the table.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ def main() -> None:
     parser.add_argument(
         "--events", type=int, default=EVENTS, help="events published per repeat and batch size"
     )
+    parser.add_argument(
+        "--handoff", choices=("direct", "spool"), default="direct", help="HANDOFF of event_hub"
+    )
     args = parser.parse_args()
 
     tmp = c.setup_django()
@@ -39,6 +47,7 @@ def main() -> None:
     from eventtracking.backends.async_routing import AsyncRoutingBackend
 
     from bench.celery_app import app
+    from event_hub.delivery import spool
     from event_hub.delivery.unit_of_work import UnitOfWork
     from event_hub.models import OutboxBatch
 
@@ -49,6 +58,11 @@ def main() -> None:
     lines = c.event_hub_lines(tmp, max(BATCH_SIZES))
     event = c.event_tracking_event()
     celery_config = c.hub_config(tmp, DELIVERY="celery")
+    spooling = args.handoff == "spool"
+    if spooling:
+        # The publisher thread never wakes by itself: spool.flush() publishes in the timed section.
+        celery_config.update(HANDOFF="spool", SPOOL_DIR=str(tmp / "spool"), SPOOL_FLUSH_SECONDS=3600)
+    appends: dict[int, list[int]] = {size: [] for size in BATCH_SIZES}
     peer = AsyncRoutingBackend(backend_name="tracking_logs")
     published: dict[tuple[str, int], tuple[int, int]] = {}
 
@@ -68,6 +82,7 @@ def main() -> None:
                 warm = UnitOfWork()
                 warm.add("tracking_log", batch[0])
                 warm.flush()
+                spool.flush()
                 broker.delete(QUEUE)
                 started = time.perf_counter_ns()
                 for _ in range(batches):
@@ -75,6 +90,10 @@ def main() -> None:
                     for line in batch:
                         work.add("tracking_log", line)
                     work.flush()
+                if spooling:
+                    appends[size].append(time.perf_counter_ns() - started)
+                    if not spool.flush(timeout=60):
+                        raise SystemExit("the spool could not be published")
                 elapsed = time.perf_counter_ns() - started
             queued(("event_hub", size))
             return elapsed
@@ -100,7 +119,7 @@ def main() -> None:
     for size in BATCH_SIZES:
         cases += [(f"event_hub/{size}", hub_case(size)), (f"event-tracking/{size}", peer_case(size))]
 
-    c.print_header("hand-off: amortised publish cost per event to Redis (no worker)")
+    c.print_header(f"hand-off: amortised publish cost per event to Redis (no worker); HANDOFF={args.handoff}")
     print(
         f"broker {settings.CELERY_BROKER_URL}, celery {_version('celery')}, kombu {_version('kombu')}; "
         f"{args.events} events per repeat and batch size; "
@@ -147,9 +166,19 @@ def main() -> None:
     print()
     print(f"messages = what one timed repeat left in the queue; outbox rows after the run: {outbox_rows}")
     print(
-        "event_hub µs per publish (one batch): "
+        "event_hub µs per hand-off (one batch): "
         + ", ".join(f"n={size}: {medians[f'hub{size}'] * size:.1f}" for size in BATCH_SIZES)
     )
+    if spooling:
+        # appends also holds the warm-up round: keep the timed ones, as side_by_side does.
+        request_side = {
+            size: c.per_unit(samples[-c.REPEATS :], (args.events // size) * size)
+            for size, samples in appends.items()
+        }
+        print(
+            "of which in the request (spool appends) µs per event: "
+            + ", ".join(f"n={size}: {c.fmt_us(*figures)}" for size, figures in request_side.items())
+        )
     print()
     c.print_table(
         ["ratio", "value", "goal"],

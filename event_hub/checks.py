@@ -9,6 +9,7 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.E005`` a backend's OPTIONS are wrong.
 * ``event_hub.E006`` a processor entry cannot be built.
 * ``event_hub.E007`` ``DELIVERY`` is ``celery`` but no Celery broker is configured.
+* ``event_hub.E008`` ``HANDOFF`` is ``spool`` but ``SPOOL_DIR`` cannot be created or written.
 * ``event_hub.W001`` a backend receives personal data (``PII: True``).
 * ``event_hub.W002`` ``EventHubMiddleware`` is not installed: requests get no context or batching.
 * ``event_hub.W003`` no backend is enabled: events go nowhere.
@@ -22,6 +23,9 @@ Stable ids (documented in ``docs/settings.rst``):
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -35,11 +39,13 @@ _POSITIVE_NUMBERS = (
     "BROKER_PUBLISH_TIMEOUT_SECONDS",
     "RETRY_BACKOFF_SECONDS",
     "RETRY_BACKOFF_MAX_SECONDS",
+    "SPOOL_FLUSH_SECONDS",
 )
-_POSITIVE_INTEGERS = ("BATCH_MAX_EVENTS", "OUTBOX_REPUBLISH_LIMIT")
+_POSITIVE_INTEGERS = ("BATCH_MAX_EVENTS", "OUTBOX_REPUBLISH_LIMIT", "SPOOL_MAX_BATCH_EVENTS")
 _NON_NEGATIVE = ("RETRY_MAX", "TRUSTED_PROXY_COUNT", "BROKER_COOLDOWN_SECONDS")
 _CHOICES = {
     "DELIVERY": conf.DELIVERY_MODES,
+    "HANDOFF": conf.HANDOFF_MODES,
     "UNREGISTERED_EVENTS": conf.UNREGISTERED_POLICIES,
     "INVALID_SERVER_EVENTS": (None, *conf.INVALID_SERVER_POLICIES),
 }
@@ -74,6 +80,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages += _check_backends(values["BACKENDS"])
     if values["DELIVERY"] == "celery":
         messages += _check_celery()
+        if values["HANDOFF"] == "spool":
+            messages += _check_spool_dir(values["SPOOL_DIR"])
     messages += _check_api(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
@@ -112,6 +120,8 @@ def _check_scalars(values: dict[str, Any]) -> list[CheckMessage]:
             wrong(key, "True or False")
     if not isinstance(values["BACKENDS"], dict):
         wrong("BACKENDS", "a dict of backend name to configuration")
+    if not isinstance(values["SPOOL_DIR"], (str, os.PathLike)) or not str(values["SPOOL_DIR"]):
+        wrong("SPOOL_DIR", "a path")
     return messages
 
 
@@ -219,6 +229,27 @@ def _check_celery() -> list[CheckMessage]:
                 hint="Create a Celery app configured from Django settings (see docs/quickstart.rst), "
                 "or set DELIVERY to 'sync'.",
                 id="event_hub.E007",
+            )
+        ]
+    return []
+
+
+def _check_spool_dir(directory: Any) -> list[CheckMessage]:
+    """The spool folder exists (or can be made) and takes a new file."""
+    if not isinstance(directory, (str, os.PathLike)) or not str(directory):
+        return []  # E002
+    path = Path(directory).absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        return [
+            Error(
+                f"EVENT_HUB['SPOOL_DIR'] {str(path)!r} cannot be written: {exc}",
+                hint="HANDOFF is 'spool': give SPOOL_DIR a folder on a local disk the processes can write, "
+                "or set HANDOFF to 'direct'.",
+                id="event_hub.E008",
             )
         ]
     return []

@@ -48,6 +48,16 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY": "celery",
     # Celery queue for delivery tasks; None uses the app's default queue.
     "CELERY_QUEUE": None,
+    # How a request hands its batches to the broker (DELIVERY "celery" only):
+    # "direct": it publishes them itself; "spool": it appends them to a local file that a
+    # thread of the process publishes (docs/architecture.rst).
+    "HANDOFF": "direct",
+    # Folder of the spool files (created if missing); keep it on a local disk.
+    "SPOOL_DIR": "var/spool",
+    # The spool publisher wakes this often (seconds)...
+    "SPOOL_FLUSH_SECONDS": 0.05,
+    # ... or as soon as this many events wait; it publishes batches of up to this many events.
+    "SPOOL_MAX_BATCH_EVENTS": 1000,
     # A unit of work hands its events off when it ends, or earlier when one
     # backend's batch reaches this many events or this age.
     "BATCH_MAX_EVENTS": 100,
@@ -122,6 +132,7 @@ BACKEND_DEFAULTS: dict[str, Any] = {
 IMPORT_STRINGS = frozenset({"ANONYMOUS_ID_FUNCTION", "CONTENT_NODE_RESOLVER"})
 
 DELIVERY_MODES = ("celery", "sync")
+HANDOFF_MODES = ("direct", "spool")
 UNREGISTERED_POLICIES = ("record", "reject", "accept")
 INVALID_SERVER_POLICIES = ("raise", "record")
 FORMATS = ("openedx", "compact")

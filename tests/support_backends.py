@@ -7,6 +7,7 @@ seen) is kept in files named by its ``OPTIONS``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -181,3 +182,84 @@ class SilentBroker:
         self._server.close()
         for client in self._clients:
             client.close()
+
+
+def queued_batches(broker_url: str, queue: str) -> list[tuple[str, list[bytes], str]]:
+    """The ``deliver_batch`` messages waiting in ``queue``, oldest first: (backend, lines, batch id)."""
+    import base64
+    import json
+
+    import redis
+    from kombu import compression
+
+    batches = []
+    for raw in reversed(redis.Redis.from_url(broker_url).lrange(queue, 0, -1)):  # LPUSHed: newest first
+        message = json.loads(raw)
+        body: bytes | str = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        if message["headers"].get("compression"):
+            body = compression.decompress(body, message["headers"]["compression"])
+        (backend, payload, batch_id), _kwargs, _embed = json.loads(body)
+        batches.append((backend, payload.encode().split(b"\n"), batch_id))
+    return batches
+
+
+class BrokerProxy:
+    """A TCP proxy in front of the real broker: ``down()`` refuses connections and cuts open ones, ``up()``
+    forwards again, on the same port (so the publisher's broker URL never changes)."""
+
+    def __init__(self, target_url: str) -> None:
+        from urllib.parse import urlparse
+
+        target = urlparse(target_url)
+        self.target = (target.hostname or "127.0.0.1", target.port or 6379)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = target._replace(netloc=f"127.0.0.1:{self.port}").geturl()
+        self._server: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+
+    def up(self) -> None:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(16)
+        self._server = server
+        threading.Thread(target=self._serve, args=(server,), daemon=True).start()
+
+    def down(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with contextlib.suppress(OSError):
+                server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close() alone would not
+            server.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._sockets.clear()
+
+    def _serve(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)

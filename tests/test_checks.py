@@ -40,6 +40,10 @@ class TestChecks:
             ({"DELIVERY": "sync", "VALIDATE": "yes"}, "event_hub.E002"),
             ({"DELIVERY": "sync", "UNREGISTERED_EVENTS": "ignore"}, "event_hub.E002"),
             ({"DELIVERY": "sync", "BROKER_COMPRESSION": "zip"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "HANDOFF": "pigeon-hole"}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "SPOOL_FLUSH_SECONDS": 0}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "SPOOL_MAX_BATCH_EVENTS": 0.5}, "event_hub.E002"),
+            ({"DELIVERY": "sync", "SPOOL_DIR": None}, "event_hub.E002"),
             ({"DELIVERY": "sync", "CONTENT_NODE_RESOLVER": "no.such.function"}, "event_hub.E003"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {"ENGINE": "no.such.Backend"}}}, "event_hub.E004"),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "FORMAT": "xml"}}}, "event_hub.E004"),
@@ -86,6 +90,15 @@ class TestChecks:
         monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before its conf
         monkeypatch.setattr(current_app.conf, "broker_url", None)
         assert "event_hub.E007" in ids(settings, {"DELIVERY": "celery", "BACKENDS": {"m": MEMORY}})
+
+    def test_spool_dir_must_be_writable(self, settings: Any, tmp_path: Any) -> None:
+        """HANDOFF spool with a SPOOL_DIR that cannot be created is E008; a missing one is created."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        config = {"DELIVERY": "celery", "HANDOFF": "spool", "BACKENDS": {"m": MEMORY}}
+        assert "event_hub.E008" in ids(settings, {**config, "SPOOL_DIR": str(blocker / "spool")})
+        assert ids(settings, {**config, "SPOOL_DIR": str(tmp_path / "new" / "spool")}) == []
+        assert (tmp_path / "new" / "spool").is_dir()
 
     def test_missing_middleware_is_a_warning(self, settings: Any) -> None:
         """Without EventHubMiddleware the project is warned (W002)."""

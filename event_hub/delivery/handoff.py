@@ -3,6 +3,9 @@
 ``celery`` mode publishes one message per batch. If the broker refuses, the
 batch is parked in the outbox and, for ``BROKER_COOLDOWN_SECONDS``, further
 batches go straight to the outbox instead of each waiting on a dead broker.
+With ``HANDOFF = "spool"`` the batch is appended to the process's spool file
+instead, and a thread publishes it (:mod:`event_hub.delivery.spool`); when the
+spool cannot be written it takes the path above.
 
 ``sync`` mode delivers in this process; a retryable failure parks the batch
 with a backoff delay, a permanent one dead-letters it.
@@ -23,7 +26,7 @@ from typing import Any
 import attrs
 
 from event_hub.conf import hub_settings, on_reload
-from event_hub.delivery import outbox
+from event_hub.delivery import outbox, spool
 from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.exceptions import BrokerUnavailableError, HandOffError
@@ -165,9 +168,20 @@ def forward(batch: Batch, *, attempts: int) -> Forwarded:
     return Forwarded("sent", attempts)
 
 
+def _spooled(batch: Batch) -> bool:
+    """Append ``batch`` to the spool; ``False`` when it must go direct (the spool failed and said why)."""
+    try:
+        return spool.append(batch)
+    except Exception:
+        logger.exception("unexpected error spooling batch %s; publishing it directly", batch.id)
+        return False
+
+
 def hand_off(batch: Batch) -> None:
     """Send a finished batch on, parking it when it cannot go now. Never raises."""
     try:
+        if hub_settings.HANDOFF == "spool" and hub_settings.DELIVERY == "celery" and _spooled(batch):
+            return
         outcome = forward(batch, attempts=0)
         if outcome.kind in ("retried", "failed"):
             outbox.park(batch, error=outcome.error, attempts=outcome.attempts, delay=outcome.delay)

@@ -1,4 +1,4 @@
-"""Celery tasks: deliver one batch to one backend; re-publish the outbox.
+"""Celery tasks: deliver one batch to one backend; re-publish the outbox and orphaned spool files.
 
 ``deliver_batch`` is acks-late and rejects on worker loss, so a worker killed
 mid-batch leaves the message to be delivered again (events carry an ``id`` so
@@ -21,7 +21,7 @@ from celery import Task, shared_task
 from celery.exceptions import Reject
 from django.db import DatabaseError
 
-from event_hub.delivery import outbox
+from event_hub.delivery import outbox, spool
 from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.exceptions import HandOffError
@@ -72,11 +72,18 @@ def _retry(task: Task, batch: Batch, retries: int, error: str) -> None:
 
 @shared_task(name="event_hub.republish_outbox", ignore_result=True)
 def republish_outbox() -> dict[str, int]:
-    """Send due outbox batches on (schedule this periodically, e.g. every minute)."""
+    """Send due outbox batches on, and what dead processes left in their spool files (schedule this
+    periodically, e.g. every minute)."""
+    recovered = spool.recover_orphans()
+    if recovered.files or recovered.remaining:
+        logger.info("spool: %s", recovered)
     report = outbox.republish()
     if report.sent or report.delivered or report.failed:
         logger.info("outbox: %s", report)
     return {
+        "spool_files": recovered.files,
+        "spool_events": recovered.events,
+        "spool_remaining": recovered.remaining,
         "sent": report.sent,
         "delivered": report.delivered,
         "retried": report.retried,

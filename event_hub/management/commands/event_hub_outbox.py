@@ -3,8 +3,9 @@
 * ``list [--limit N]`` shows the parked batches, the next due first.
 * ``publish [--limit N]`` sends the due ones on now (publishes them in
   ``celery`` mode, delivers them in this process in ``sync`` mode), as the
-  ``event_hub.republish_outbox`` periodic task does. It exits with status 1
-  when the broker is still unavailable.
+  ``event_hub.republish_outbox`` periodic task does; first it publishes what
+  dead processes left in their spool files (``SPOOL_DIR``). It exits with
+  status 1 when the broker is still unavailable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Sum
 from django.utils import timezone
 
-from event_hub.delivery import outbox
+from event_hub.delivery import outbox, spool
 from event_hub.models import OutboxBatch
 
 LIST_LIMIT = 50
@@ -73,10 +74,18 @@ class Command(BaseCommand):
         self.stdout.write(f"{total} batch(es), {events} event(s) in the outbox, {due_now} due now{more}.")
 
     def publish(self, limit: int | None) -> None:
+        recovered = spool.recover_orphans()
+        if recovered.files or recovered.remaining:
+            self.stdout.write(
+                f"spool: published {recovered.events} event(s) from {recovered.files} orphaned file(s); "
+                f"{recovered.remaining} orphaned file(s) left."
+            )
         report = outbox.republish(limit=limit)
         self.stdout.write(
             f"sent {report.sent}, delivered {report.delivered}, retried {report.retried}, "
             f"dead-lettered {report.dead}, failed {report.failed}; {report.remaining} left in the outbox."
         )
-        if report.failed:
-            raise CommandError("the broker is unavailable; the outbox keeps the batches", returncode=1)
+        if report.failed or recovered.remaining:
+            raise CommandError(
+                "the broker is unavailable; the outbox and the spool files keep the batches", returncode=1
+            )
