@@ -70,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "BROKER_COOLDOWN_SECONDS": 30.0,
     # Seconds a publish may wait on the broker (to connect, then to send) before parking the batch.
     "BROKER_PUBLISH_TIMEOUT_SECONDS": 1.0,
-    # Compression of batch messages (a kombu compression name such as "zlib"), or None.
+    # Compression of the batch inside each broker message: "zlib" or None.
     "BROKER_COMPRESSION": "zlib",
     # Batches re-published from the outbox per run of the republish task.
     "OUTBOX_REPUBLISH_LIMIT": 500,

@@ -22,6 +22,7 @@ from celery import Celery, current_app
 
 from event_hub.backends.base import Backend
 from event_hub.backends.jsonlog import JsonLinesBackend
+from event_hub.delivery.batch import Batch
 
 #: Sizes of the batches each RecordingBackend (by name) was sent, in this process.
 sent_batches: dict[str, list[int]] = {}
@@ -201,7 +202,7 @@ def queued_batches(broker_url: str, queue: str) -> list[tuple[str, list[bytes], 
         if message["headers"].get("compression"):
             body = compression.decompress(body, message["headers"]["compression"])
         (backend, payload, batch_id), _kwargs, _embed = json.loads(body)
-        batches.append((backend, payload.encode().split(b"\n"), batch_id))
+        batches.append((backend, list(Batch.from_payload(backend, payload, batch_id).lines), batch_id))
     return batches
 
 

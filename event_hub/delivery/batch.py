@@ -1,16 +1,29 @@
 """A batch: the events one unit of work hands off to one backend.
 
-On the wire (Celery message, outbox row, dead letter) a batch is JSON lines:
-one rendered event per line. orjson never writes a raw newline inside a JSON
-document, so splitting on ``\\n`` is exact.
+A batch is JSON lines: one rendered event per line. orjson never writes a raw
+newline inside a JSON document, so splitting on ``\\n`` is exact. Outbox rows
+and dead letters keep that text as it is.
+
+In a broker message (:meth:`Batch.wire`) the text is, with ``BROKER_COMPRESSION``
+``"zlib"``, compressed (fast level) and base64-encoded behind a ``zlib:``
+prefix: a JSON-lines payload is all quotes, which the message's own JSON
+encoding would escape one by one, while base64 needs no escaping and is several
+times shorter. A JSON line starts with ``{``, so the prefix is unambiguous.
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 
 import attrs
+
+#: Marks a compressed payload; zlib level 1 (the fastest) already shrinks JSON lines ~15 times.
+ZLIB_PREFIX = "zlib:"
+ZLIB_LEVEL = 1
+_ZLIB_PREFIX_BYTES = ZLIB_PREFIX.encode()
 
 
 def _as_tuple(lines: Iterable[bytes]) -> tuple[bytes, ...]:
@@ -33,10 +46,19 @@ class Batch:
         """The JSON-lines text carried in messages and tables."""
         return b"\n".join(self.lines).decode()
 
+    def wire(self, compression: str | None) -> str:
+        """The payload as a broker message carries it (see the module docstring)."""
+        if compression == "zlib":
+            packed = zlib.compress(b"\n".join(self.lines), ZLIB_LEVEL)
+            return ZLIB_PREFIX + base64.b64encode(packed).decode("ascii")
+        return self.payload
+
     @classmethod
     def from_payload(cls, backend: str, payload: str | bytes, batch_id: str) -> Batch:
-        """Rebuild a batch from its JSON-lines text."""
+        """Rebuild a batch from its JSON-lines text, or from the compressed form of :meth:`wire`."""
         raw = payload.encode() if isinstance(payload, str) else payload
+        if raw.startswith(_ZLIB_PREFIX_BYTES):
+            raw = zlib.decompress(base64.b64decode(raw[len(_ZLIB_PREFIX_BYTES) :]))
         return cls(backend=backend, lines=[line for line in raw.split(b"\n") if line], id=batch_id)
 
     def subset(self, lines: Sequence[bytes]) -> Batch:

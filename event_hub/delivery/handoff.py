@@ -103,10 +103,9 @@ class _Broker:
             self._check_cooldown()
             try:
                 deliver_batch.apply_async(
-                    args=(batch.backend, batch.payload, batch.id),
+                    args=(batch.backend, batch.wire(hub_settings.BROKER_COMPRESSION), batch.id),
                     retries=retries,
                     retry=False,
-                    compression=hub_settings.BROKER_COMPRESSION,
                     connection=self._connection_for(deliver_batch.app),
                     **options,
                 )
