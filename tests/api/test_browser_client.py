@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
 STATIC = ROOT / "event_hub" / "static" / "event_hub"
@@ -109,15 +112,32 @@ class DevHost:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT, env=self.env, check=True, timeout=180,
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=180,
         )
         worker = self._spawn(
             "worker",
-            [sys.executable, "-m", "celery", "-A", "devsite", "worker", "--beat", "--loglevel=INFO",
-             "--concurrency=1", "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "devsite",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
         )
-        self._spawn("server", [sys.executable, "manage.py", "runserver", self.url.removeprefix("http://"),
-                               "--noreload"])
+        self._spawn(
+            "server",
+            [sys.executable, "manage.py", "runserver", self.url.removeprefix("http://"), "--noreload"],
+        )
         self._wait(lambda: "ready." in self.output(worker), "the Celery worker to be ready")
         self._wait(self._answers, f"{self.url}/demo/ to answer")
         return self
@@ -248,8 +268,17 @@ class TestDemoPage:
         page.close(run_before_unload=True)
 
         first = dev_host.wait_for_events(
-            f"run={run}", {"load_video", "play_video", "pause_video", "seek_video", "seq_next", "seq_prev",
-                           "seq_goto", "page_close"},
+            f"run={run}",
+            {
+                "load_video",
+                "play_video",
+                "pause_video",
+                "seek_video",
+                "seq_next",
+                "seq_prev",
+                "seq_goto",
+                "page_close",
+            },
         )
         events = by_type(first)
         assert len({event["id"] for event in first}) == len(first)
@@ -283,7 +312,8 @@ class TestDemoPage:
         assert [e["event"] for e in events["seq_goto"]] == [{"id": 1, "old": 1, "new": 3}]
         assert events["seq_goto"][0]["page"] == second_url
         assert sorted((e["page"], e["event"]) for e in events["page_close"]) == [
-            (first_url, {}), (second_url, {})
+            (first_url, {}),
+            (second_url, {}),
         ]
 
         assert posts, "no request to /api/tracking was seen"
@@ -386,7 +416,8 @@ class ScriptedEndpoint:
         elif answer == 400:
             payload = {
                 "results": [{"index": i, "errors": {"event": ["invalid"]}} for i in range(count)],
-                "accepted": 0, "rejected": count,
+                "accepted": 0,
+                "rejected": count,
             }
         else:
             payload = {"detail": "unavailable"}

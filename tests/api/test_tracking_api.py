@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from event_hub.models import InvalidEvent
-from tests.api.api_support import (  # noqa: F401 - fixtures
+from tests.api.api_support import (
     BROWSER_PLAY,
     COURSE_ID,
     DESIGN_NOTE_VIDEO,
@@ -21,11 +21,6 @@ from tests.api.api_support import (  # noqa: F401 - fixtures
     URL,
     VIDEO_NODE,
     events,
-    fixture_api_client,
-    fixture_api_hub,
-    fixture_other_user,
-    fixture_user,
-    fixture_user_client,
     invalid_names,
     post,
 )

@@ -10,16 +10,11 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.api.api_support import (  # noqa: F401 - fixtures
+from tests.api.api_support import (
     BROWSER_PLAY,
     DESIGN_NOTE_VIDEO,
     MOBILE_PLAY,
     events,
-    fixture_api_client,
-    fixture_api_hub,
-    fixture_other_user,
-    fixture_user,
-    fixture_user_client,
     invalid_names,
     post,
 )

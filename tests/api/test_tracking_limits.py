@@ -13,15 +13,10 @@ from event_hub import checks
 from event_hub.api.throttling import parse_rate
 from event_hub.api.views import TrackingView
 from event_hub.delivery import unit_of_work
-from tests.api.api_support import (  # noqa: F401 - fixtures
+from tests.api.api_support import (
     BROWSER_PLAY,
     URL,
     events,
-    fixture_api_client,
-    fixture_api_hub,
-    fixture_other_user,
-    fixture_user,
-    fixture_user_client,
     post,
 )
 

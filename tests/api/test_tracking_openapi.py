@@ -31,12 +31,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from event_hub.api import serializers
-from tests.api.api_support import (  # noqa: F401 - fixtures
+from tests.api.api_support import (
     URL,
-    fixture_api_client,
-    fixture_api_hub,
-    fixture_user,
-    fixture_user_client,
 )
 
 pytestmark = pytest.mark.django_db
