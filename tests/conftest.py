@@ -120,6 +120,20 @@ def fixture_redis_url() -> str:
     return url
 
 
+def subprocess_env(config: dict[str, Any], **extra: str) -> dict[str, str]:
+    """Environment of a process run with the test settings, ``config`` as EVENT_HUB, and this
+    test's database and broker."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "EVENT_HUB_TEST_CONFIG": json.dumps(config),
+        "EVENT_HUB_TEST_DB_NAME": str(django_settings.DATABASES["default"]["NAME"]),
+        "CELERY_BROKER_URL": str(django_settings.CELERY_BROKER_URL),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
 class Worker:
     """A real ``celery worker`` process with its own EVENT_HUB configuration."""
 
@@ -132,16 +146,7 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, concurrency: int = 1, pool: str = "prefork") -> Worker:
-        database = django_settings.DATABASES["default"]
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "EVENT_HUB_TEST_CONFIG": json.dumps(self.config),
-            "EVENT_HUB_TEST_DB_NAME": str(database["NAME"]),
-            "CELERY_BROKER_URL": str(django_settings.CELERY_BROKER_URL),
-            "PYTHONPATH": str(ROOT),
-            **self.extra_env,
-        }
+        env = subprocess_env(self.config, **self.extra_env)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 
 from event_hub import emit
@@ -27,7 +26,7 @@ from event_hub.delivery.handoff import hand_off
 from event_hub.delivery.spool import RecoveryReport, SpoolFile
 from event_hub.exceptions import BrokerUnavailableError
 from event_hub.models import OutboxBatch
-from tests.conftest import ENROLLMENT, ROOT, Worker
+from tests.conftest import ENROLLMENT, ROOT, Worker, subprocess_env
 from tests.support_backends import BrokerProxy, celery_app, jsonl_config, queued_batches, read_lines, wait_for
 
 EVENT = "edx.course.enrollment.activated"
@@ -75,17 +74,6 @@ def spool_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(os, "write", write)
     return writes
-
-
-def subprocess_env(config: dict[str, Any]) -> dict[str, str]:
-    """Environment of a script run with the test settings and ``config`` as EVENT_HUB."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "EVENT_HUB_TEST_CONFIG": json.dumps(config),
-        "CELERY_BROKER_URL": str(django_settings.CELERY_BROKER_URL),
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 @pytest.fixture(name="spool_dir")

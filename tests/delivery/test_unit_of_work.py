@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ from django.test import AsyncClient, Client
 from event_hub import emit
 from event_hub.backends import memory
 from event_hub.delivery import unit_of_work
-from tests.conftest import ENROLLMENT, ROOT, delivered
+from tests.conftest import ENROLLMENT, ROOT, delivered, subprocess_env
 from tests.support_backends import jsonl_config, read_lines, sent_batches, wait_for
 
 EVENT = "edx.course.enrollment.activated"
@@ -189,14 +187,13 @@ class TestAmbientBuffer:
             "assert unit_of_work.ambient().pending() == 3\n"
             "print('emitted')\n"
         )
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "EVENT_HUB_TEST_CONFIG": json.dumps(config),
-            "PYTHONPATH": str(ROOT),
-        }
         result = subprocess.run(
-            [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, timeout=60, check=False
+            [sys.executable, "-c", script],
+            env=subprocess_env(config),
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         assert result.returncode == 0, result.stderr.decode()
         assert result.stdout.strip() == b"emitted"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,14 +10,13 @@ from typing import Any
 
 import orjson
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from event_hub.backends import memory
 from event_hub.delivery import deadletters
 from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter
-from tests.conftest import ROOT
+from tests.conftest import ROOT, subprocess_env
 
 MEMORY = {"ENGINE": "event_hub.backends.memory.MemoryBackend"}
 BROKEN = {"ENGINE": "tests.support_backends.BrokenBackend"}
@@ -150,16 +147,9 @@ class TestExitStatus:
         """Run as a program, replay exits with status 1 and prints the summary when a letter fails."""
         letter("broken")
         config = {"DELIVERY": "sync", "BACKENDS": {"broken": BROKEN}}
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "EVENT_HUB_TEST_CONFIG": json.dumps(config),
-            "EVENT_HUB_TEST_DB_NAME": str(settings.DATABASES["default"]["NAME"]),
-            "PYTHONPATH": str(ROOT),
-        }
         result = subprocess.run(
             [sys.executable, "-m", "django", "event_hub_deadletters", "replay", "--all"],
-            env=env,
+            env=subprocess_env(config),
             cwd=ROOT,
             capture_output=True,
             text=True,
