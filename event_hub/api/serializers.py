@@ -45,7 +45,7 @@ from event_hub import invalid
 from event_hub.api.permissions import NAME_KEYS, anonymous_allowed
 from event_hub.catalog import registry
 from event_hub.catalog.base import EventType
-from event_hub.catalog.validation import PayloadErrors, check_payload
+from event_hub.catalog.validation import PayloadErrors, check_payload, json_type
 from event_hub.catalog.video import MobileApplication
 from event_hub.conf import hub_settings
 from event_hub.context import ContentNode, InvalidContentNodeError, course_id_from_path, course_info
@@ -146,7 +146,7 @@ def parse_event(item: Any, request: Request) -> ClientEvent:
     """Validate one posted event; raise :class:`EventErrors` (after recording it as invalid)."""
     errors: ErrorMap = {}
     if not isinstance(item, dict):
-        errors["non_field_errors"] = [f"expected an event object, got {_json_type(item)}"]
+        errors["non_field_errors"] = [f"expected an event object, got {json_type(item)}"]
         _record(item, "", "browser", errors, request)
         raise EventErrors(errors)
 
@@ -242,7 +242,7 @@ def _data(item: dict[str, Any], errors: ErrorMap) -> Any:
         return {}  # what the catalog makes of a missing payload (and a JSON null is no row payload)
     if isinstance(value, dict):
         return value
-    errors[key] = [f"expected an object or a JSON string, got {_json_type(value)}"]
+    errors[key] = [f"expected an object or a JSON string, got {json_type(value)}"]
     return None
 
 
@@ -274,7 +274,7 @@ def _context(
     if raw is None:
         return {}, None
     if not isinstance(raw, dict):
-        errors["context"] = [f"expected an object, got {_json_type(raw)}"]
+        errors["context"] = [f"expected an object, got {json_type(raw)}"]
         return {}, None
     allowed = CONTEXT_KEYS[source]
     for key in raw.keys() - allowed:
@@ -299,7 +299,7 @@ def _context(
             for path, messages in exc.errors.items():
                 errors["context.application" + (f".{path}" if path else "")] = messages
     if "client" in app and not isinstance(app["client"], dict):
-        errors["context.client"] = [f"expected an object, got {_json_type(app['client'])}"]
+        errors["context.client"] = [f"expected an object, got {json_type(app['client'])}"]
     _string(app, "component", MAX_SHORT, errors, "context.")
     received_at = app.get("received_at")
     if received_at is not None and not (
@@ -333,24 +333,10 @@ def _timestamp(value: Any, errors: ErrorMap) -> str | None:
     return None
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _short(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else f"a string of {len(value)} characters"
-    return _json_type(value)
+    return json_type(value)
 
 
 def _record(item: Any, name: str, source: str, errors: ErrorMap, request: Request) -> None:
@@ -541,7 +527,7 @@ class TrackingBatchSerializer(serializers.Serializer):
         events = data.get("events")
         limit: int = hub_settings.API_MAX_BATCH_EVENTS
         if not isinstance(events, list):
-            errors["events"] = [f"expected an array of events, got {_json_type(events)}"]
+            errors["events"] = [f"expected an array of events, got {json_type(events)}"]
         elif not events:
             errors["events"] = ["give at least one event"]
         elif len(events) > limit:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
@@ -206,6 +206,18 @@ def _note(exc: Exception, index: Any, tp: Any) -> Exception:
     return exc
 
 
+def _check_items(tp: Any, items: Iterable[tuple[Any, Any, Hook, Any]]) -> None:
+    """Check each ``(index, item, hook, item type)`` of an array; raise all failures, each at its index."""
+    errors: list[Exception] = []
+    for index, item, item_hook, item_type in items:
+        try:
+            item_hook(item, item_type)
+        except _STRUCTURE_ERRORS as exc:
+            errors.append(_note(exc, index, item_type))
+    if errors:
+        raise IterableValidationError("invalid items", errors, tp)
+
+
 def _literal_factory(tp: Any) -> Hook:
     allowed = get_args(tp)
     # ``True == 1`` and ``1 == 1.0``: compare the type too, so Literal[1] does not accept true.
@@ -257,14 +269,7 @@ class _Builder:
         def check_array(value: Any, _: Any) -> Any:
             if not isinstance(value, (list, tuple)):
                 raise _expected(tp, value)
-            errors: list[Exception] = []
-            for index, item in enumerate(value):
-                try:
-                    item_hook(item, item_type)
-                except _STRUCTURE_ERRORS as exc:
-                    errors.append(_note(exc, index, item_type))
-            if errors:
-                raise IterableValidationError("invalid items", errors, tp)
+            _check_items(tp, ((index, item, item_hook, item_type) for index, item in enumerate(value)))
             return value
 
         return check_array
@@ -278,14 +283,13 @@ class _Builder:
                 raise _expected(tp, value)
             if len(value) != size:
                 raise ValueError(f"expected {size} items, got {len(value)}")
-            errors: list[Exception] = []
-            for index, ((item_hook, item_type), item) in enumerate(zip(hooks, value, strict=True)):
-                try:
-                    item_hook(item, item_type)
-                except _STRUCTURE_ERRORS as exc:
-                    errors.append(_note(exc, index, item_type))
-            if errors:
-                raise IterableValidationError("invalid items", errors, tp)
+            _check_items(
+                tp,
+                (
+                    (index, item, item_hook, item_type)
+                    for index, ((item_hook, item_type), item) in enumerate(zip(hooks, value, strict=True))
+                ),
+            )
             return value
 
         return check_fixed_array
@@ -446,8 +450,13 @@ def _filled_dict_type(cls: type) -> type[dict[str, Any]]:
     return type(
         cls.__name__,
         (dict,),
-        {"__slots__": (), "__qualname__": cls.__qualname__, "__module__": cls.__module__,
-         "payload_class": cls, "json_names": names},
+        {
+            "__slots__": (),
+            "__qualname__": cls.__qualname__,
+            "__module__": cls.__module__,
+            "payload_class": cls,
+            "json_names": names,
+        },
     )
 
 
