@@ -34,7 +34,7 @@ from event_hub.delivery import unit_of_work
 from event_hub.envelope import Envelope, EventContext, new_event_id
 from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id, session_id
-from event_hub.processors.chain import routes
+from event_hub.processors.chain import Routes, routes
 
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
 _UNSET: Any = object()
@@ -101,10 +101,11 @@ class Tracker:
         validated = self._validate(name, source, data, frames, user, on_invalid)
         if validated is None:
             return None
+        table = routes()
         envelope = self._envelope(
-            validated, source, frames, user, course_content_node, course_id, page, context
+            validated, source, frames, user, course_content_node, course_id, page, context, table.any_pii
         )
-        return self._dispatch(envelope, frames, on_invalid)
+        return self._dispatch(envelope, frames, on_invalid, table)
 
     def _validate(
         self, name: str, source: str, data: Any, frames: ctx.Frames, user: Any, on_invalid: str | None
@@ -178,11 +179,11 @@ class Tracker:
         course_id: str | None,
         page: str | None,
         context: Mapping[str, Any] | None,
+        with_pii: bool,
     ) -> Envelope:
         values = {**frames.values, **context} if context else frames.values
         request = frames.request
         user = self._user(user, frames)
-        with_pii = routes().any_pii
 
         node = (
             hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
@@ -238,8 +239,9 @@ class Tracker:
             pii_fields=_pii_fields(validated.spec.payload) if validated.spec is not None else (),
         )
 
-    def _dispatch(self, envelope: Envelope, frames: ctx.Frames, on_invalid: str | None) -> Envelope | None:
-        table = routes()
+    def _dispatch(
+        self, envelope: Envelope, frames: ctx.Frames, on_invalid: str | None, table: Routes
+    ) -> Envelope | None:
         try:
             for processor in table.shared:
                 envelope = processor(envelope)

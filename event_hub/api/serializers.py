@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import attrs
 import orjson
-from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from opaque_keys import InvalidKeyError
 from rest_framework import serializers
@@ -239,7 +237,7 @@ def _data(item: dict[str, Any], errors: ErrorMap) -> Any:
                 return None
         return value
     if value is None:
-        return {}  # what the catalog makes of a missing payload (and a JSON null is no row payload)
+        return {}  # what the catalog makes of a missing payload
     if isinstance(value, dict):
         return value
     errors[key] = [f"expected an object or a JSON string, got {json_type(value)}"]
@@ -341,24 +339,15 @@ def _short(value: Any) -> str:
 
 def _record(item: Any, name: str, source: str, errors: ErrorMap, request: Request) -> None:
     user = request.user
-    with _savepoint():
-        invalid.record(
-            name=name,
-            source=source,
-            payload=item,
-            errors=errors,
-            user_id=user.pk if user is not None and user.is_authenticated else None,
-            path=request.path,
-        )
-
-
-def _savepoint() -> AbstractContextManager[Any]:
-    """A savepoint when a transaction is open, so that a row the database refuses cannot break it.
-
-    The view opts out of ``ATOMIC_REQUESTS``; an open transaction is one a caller (or a
-    test) began. In autocommit mode a refused row affects nothing else and needs none.
-    """
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+    # invalid.record writes in a savepoint of its own: a refused row cannot break a transaction.
+    invalid.record(
+        name=name,
+        source=source,
+        payload=item,
+        errors=errors,
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+        path=request.path,
+    )
 
 
 # --- hand-off to the Tracker ---------------------------------------------------------------------------
