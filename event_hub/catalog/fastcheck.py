@@ -19,14 +19,14 @@ run on the detailed path.
 from __future__ import annotations
 
 import functools
-import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
 
 from event_hub.catalog.base import field_json_name
+from event_hub.catalog.typeinfo import is_mapping, is_union, is_variable_array
 
 Predicate = Callable[[Any], bool]
 
@@ -72,7 +72,7 @@ class _Compiler:
                 return f"({var}.__class__ is str and {var} in {self.constant(frozenset(allowed))})"
             pairs = self.constant(frozenset((arg.__class__, arg) for arg in allowed))
             return f"({var}.__class__ in (str, int, bool) and ({var}.__class__, {var}) in {pairs})"
-        if origin in (typing.Union, types.UnionType):
+        if is_union(tp):
             return "(" + " or ".join(f"({self.expression(arm, var)})" for arm in get_args(tp)) + ")"
         return f"{self.function(tp)}({var})"
 
@@ -86,7 +86,7 @@ class _Compiler:
         origin, args = get_origin(tp), get_args(tp)
         if attrs.has(tp):
             source = self._attrs_source(name, tp)
-        elif _is_array(tp, origin, args):
+        elif is_variable_array(tp):
             item = args[0] if args else Any
             source = (
                 f"def {name}(v):\n"
@@ -105,7 +105,7 @@ class _Compiler:
                 "    if v.__class__ is not list and v.__class__ is not tuple:\n        return False\n"
                 f"    if len(v) != {len(args)}:\n        return False\n{checks}    return True\n"
             )
-        elif origin in (dict, Mapping, typing.Mapping) or tp is dict:
+        elif is_mapping(tp):
             key_type, value_type = args if args else (Any, Any)
             source = (
                 f"def {name}(v):\n"
@@ -142,13 +142,6 @@ class _Compiler:
                 lines += [f"    if x is not _MISSING and not ({check}):", "        return False"]
         lines.append("    return True")
         return "\n".join(lines) + "\n"
-
-
-def _is_array(tp: Any, origin: Any, args: tuple[Any, ...]) -> bool:
-    """``list[X]``, ``Sequence[X]`` or ``tuple[X, ...]`` (not a fixed-size tuple)."""
-    if origin in (list, Sequence, typing.Sequence) or tp is list:
-        return True
-    return origin is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
 @functools.cache

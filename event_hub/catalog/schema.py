@@ -33,14 +33,13 @@ catalog marks it personal data; validators ignore these keywords.
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
 
 from event_hub.catalog.base import EventType, NoFields, RawString, field_json_name, fields_of
+from event_hub.catalog.typeinfo import fixed_tuple_args, is_array, is_mapping, is_union
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: Default base of every ``$id``; pass ``base_uri`` (``--base-uri``) to publish the schemas at a URL.
@@ -87,23 +86,23 @@ class _Builder:
         if tp is Any:
             return {}
         origin, args = get_origin(tp), get_args(tp)
-        if origin in (typing.Union, types.UnionType):
+        if is_union(tp):
             return self._union(args)
         if origin is Literal:
             kinds = {_PLAIN.get(type(arg)) for arg in args}
             schema: Schema = {"enum": list(args)}
             return {"type": kinds.pop(), **schema} if len(kinds) == 1 and None not in kinds else schema
-        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        if fixed_tuple_args(tp) is not None:
             return {
                 "type": "array",
                 "prefixItems": [self.type_schema(arg) for arg in args],
                 "items": False,
                 "minItems": len(args),
             }
-        if origin in (list, tuple, Sequence, typing.Sequence) or tp in (list, tuple):
+        if is_array(tp):
             items = self.type_schema(args[0]) if args else {}
             return {"type": "array", "items": items} if items else {"type": "array"}
-        if origin in (dict, Mapping, typing.Mapping) or tp is dict:
+        if is_mapping(tp):
             values = self.type_schema(args[1]) if args else {}
             return {"type": "object", "additionalProperties": values} if values else {"type": "object"}
         if isinstance(tp, type) and attrs.has(tp):
@@ -290,15 +289,15 @@ def type_label(tp: Any, class_label: Callable[[type], str] = lambda cls: cls.__n
     if tp is Any:
         return "any"
     origin, args = get_origin(tp), get_args(tp)
-    if origin in (typing.Union, types.UnionType):
+    if is_union(tp):
         return " | ".join(type_label(arm, class_label) for arm in args)
     if origin is Literal:
         return " | ".join(repr(arg) for arg in args)
-    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+    if fixed_tuple_args(tp) is not None:
         return "array [" + ", ".join(type_label(arg, class_label) for arg in args) + "]"
-    if origin in (list, tuple, Sequence, typing.Sequence) or tp in (list, tuple):
+    if is_array(tp):
         return f"array of {type_label(args[0], class_label)}" if args and args[0] is not Any else "array"
-    if origin in (dict, Mapping, typing.Mapping) or tp is dict:
+    if is_mapping(tp):
         if args and args[1] is not Any:
             return f"object of {type_label(args[1], class_label)}"
         return "object"

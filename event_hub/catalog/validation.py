@@ -33,9 +33,7 @@ instantiated, so their validators run (and their errors land on the field).
 from __future__ import annotations
 
 import functools
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
@@ -51,6 +49,7 @@ from cattrs.gen import make_dict_structure_fn_from_attrs, override
 
 from event_hub.catalog.base import NoFields, RawString, field_json_name
 from event_hub.catalog.fastcheck import predicate
+from event_hub.catalog.typeinfo import fixed_tuple_args, is_array, is_mapping, is_union
 
 ErrorMap = dict[str, list[str]]
 Hook = Callable[[Any, Any], Any]
@@ -128,14 +127,14 @@ def describe_type(tp: Any, *, plural: bool = False) -> str:
     if tp in _NOUNS:
         return _NOUNS[tp][1 if plural else 0]
     origin, args = get_origin(tp), get_args(tp)
-    if _is_union(tp):
+    if is_union(tp):
         words = [describe_type(arm, plural=plural) for arm in args]
         return ", ".join(words[:-1]) + " or " + words[-1]
     if origin is Literal:
         return ("one of " if len(args) > 1 else "") + ", ".join(repr(arg) for arg in args)
-    if _fixed_tuple_args(tp) is not None:
+    if fixed_tuple_args(tp) is not None:
         return "arrays" if plural else f"an array of {len(args)} items"
-    if origin in (list, tuple, Sequence, typing.Sequence):
+    if is_array(tp):
         item = args[0] if args else Any
         return "arrays" if plural else f"an array of {describe_type(item, plural=True)}"
     return "objects" if plural else "an object"
@@ -146,28 +145,6 @@ def _expected(tp: Any, value: Any) -> TypeError:
 
 
 # --- type predicates -------------------------------------------------------------------------
-
-
-def _is_union(tp: Any) -> bool:
-    return get_origin(tp) in (typing.Union, types.UnionType)
-
-
-def _fixed_tuple_args(tp: Any) -> tuple[Any, ...] | None:
-    """Item types of ``tuple[X, Y]`` (``None`` for anything else, including ``tuple[X, ...]``)."""
-    if get_origin(tp) is not tuple:
-        return None
-    args = get_args(tp)
-    if not args or (len(args) == 2 and args[1] is Ellipsis):
-        return None
-    return args
-
-
-def _is_array(tp: Any) -> bool:
-    return get_origin(tp) in (list, tuple, Sequence, typing.Sequence) or tp in (list, tuple)
-
-
-def _is_mapping(tp: Any) -> bool:
-    return get_origin(tp) in (dict, Mapping, typing.Mapping) or tp is dict
 
 
 # --- hooks -----------------------------------------------------------------------------------
@@ -251,7 +228,7 @@ class _Builder:
     # Arrays --------------------------------------------------------------------------------
 
     def array(self, tp: Any) -> Hook:
-        fixed = _fixed_tuple_args(tp)
+        fixed = fixed_tuple_args(tp)
         if fixed is not None:
             return self._fixed_array(tp, fixed)
         args = get_args(tp)
@@ -436,9 +413,9 @@ def json_kinds(tp: Any) -> tuple[str, ...]:
         return ("string", "boolean", "integer", "number", "array", "object", "null")
     if get_origin(tp) is Literal:
         return tuple(dict.fromkeys(json_type(arg) for arg in get_args(tp)))
-    if _is_union(tp):
+    if is_union(tp):
         return tuple(dict.fromkeys(kind for arm in get_args(tp) for kind in json_kinds(arm)))
-    if _is_array(tp):
+    if is_array(tp):
         return ("array",)
     return ("object",)
 
@@ -492,10 +469,10 @@ def _build_converter(forbid_extra_keys: bool) -> cattrs.Converter:
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook_func(lambda tp: tp is Any, _passthrough)
     # Registered later wins: the most specific predicates come last.
-    converter.register_structure_hook_factory(_is_array, build.array)
-    converter.register_structure_hook_factory(_is_mapping, build.mapping)
+    converter.register_structure_hook_factory(is_array, build.array)
+    converter.register_structure_hook_factory(is_mapping, build.mapping)
     converter.register_structure_hook_factory(lambda tp: get_origin(tp) is Literal, _literal_factory)
-    converter.register_structure_hook_factory(_is_union, build.union)
+    converter.register_structure_hook_factory(is_union, build.union)
     converter.register_structure_hook_factory(attrs.has, build.attrs_class)
     return converter
 
