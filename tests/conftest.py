@@ -134,6 +134,20 @@ def subprocess_env(config: dict[str, Any], **extra: str) -> dict[str, str]:
     }
 
 
+def run_script(script: str, config: dict[str, Any]) -> bytes:
+    """Run ``python -c script`` with the test settings and ``config``; assert success, return stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=subprocess_env(config),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout
+
+
 class Worker:
     """A real ``celery worker`` process with its own EVENT_HUB configuration."""
 

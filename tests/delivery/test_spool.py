@@ -26,7 +26,7 @@ from event_hub.delivery.handoff import hand_off
 from event_hub.delivery.spool import RecoveryReport, SpoolFile
 from event_hub.exceptions import BrokerUnavailableError
 from event_hub.models import OutboxBatch
-from tests.conftest import ENROLLMENT, ROOT, Worker, subprocess_env
+from tests.conftest import ENROLLMENT, ROOT, Worker, run_script, subprocess_env
 from tests.support_backends import BrokerProxy, celery_app, jsonl_config, queued_batches, read_lines, wait_for
 
 EVENT = "edx.course.enrollment.activated"
@@ -336,16 +336,8 @@ class TestFork:
             "assert spool.SpoolFile.take_over(path) is None  # still locked: the child kept its hands off\n"
             "print(json.dumps({'parent': ids, 'path': str(path)}), flush=True)\n"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            env=subprocess_env(config),
-            cwd=ROOT,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr.decode()
-        child, parent = (json.loads(line) for line in result.stdout.splitlines())
+        stdout = run_script(script, config)
+        child, parent = (json.loads(line) for line in stdout.splitlines())
         assert Path(child["path"]).name.split("-")[0] != Path(parent["path"]).name.split("-")[0]
         counts = Counter(queued_ids(redis_url))
         assert counts == Counter(child["child"] + parent["parent"])
@@ -465,14 +457,6 @@ class TestExit:
             "assert unit_of_work.ambient().pending() == 3\n"
             "print(json.dumps(ids))\n"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            env=subprocess_env(config),
-            cwd=ROOT,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr.decode()
-        assert queued_ids(redis_url) == json.loads(result.stdout)
+        stdout = run_script(script, config)
+        assert queued_ids(redis_url) == json.loads(stdout)
         assert list(spool_dir.iterdir()) == []

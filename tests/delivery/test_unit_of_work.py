@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from django.test import AsyncClient, Client
 from event_hub import emit
 from event_hub.backends import memory
 from event_hub.delivery import unit_of_work
-from tests.conftest import ENROLLMENT, ROOT, delivered, subprocess_env
+from tests.conftest import ENROLLMENT, delivered, run_script
 from tests.support_backends import jsonl_config, read_lines, sent_batches, wait_for
 
 EVENT = "edx.course.enrollment.activated"
@@ -187,15 +185,7 @@ class TestAmbientBuffer:
             "assert unit_of_work.ambient().pending() == 3\n"
             "print('emitted')\n"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            env=subprocess_env(config),
-            cwd=ROOT,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr.decode()
-        assert result.stdout.strip() == b"emitted"
+        stdout = run_script(script, config)
+        assert stdout.strip() == b"emitted"
         lines = read_lines(log)
         assert [orjson.loads(line)["name"] for line in lines] == [EVENT] * 3
