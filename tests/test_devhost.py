@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import COMMON_FIELDS
+from tests.support_backends import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,15 +60,6 @@ def fixture_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:
@@ -149,7 +140,7 @@ class TestEmbeddedDefaults:
                 return False
             return True
 
-        wait_for(server_up, 60, "the dev server")
+        wait_for(server_up, timeout=60, what="the dev server")
         body = json.dumps(
             {
                 "tracking_event_type": "video",
@@ -167,7 +158,7 @@ class TestEmbeddedDefaults:
             assert response.status in (201, 202)
             posted_id = json.loads(response.read())["id"]
 
-        wait_for(lambda: len(log_lines(log)) >= 2, 90, f"two lines in {log}")
+        wait_for(lambda: len(log_lines(log)) >= 2, timeout=90, what=f"two lines in {log}")
         events = {event["event_source"]: event for event in log_lines(log)}
         assert set(events) == {"server", "browser"}
         for event in events.values():

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import orjson
@@ -16,7 +15,7 @@ import pytest
 from event_hub.backends.jsonlog import TRUNCATION_MARKER, JsonLinesBackend, truncate_line
 from event_hub.exceptions import EventRejected, RetryableDeliveryError
 from tests.conftest import ROOT
-from tests.support_backends import read_lines
+from tests.support_backends import read_lines, wait_for
 
 
 def line(number: int, size: int = 0, **fields: object) -> bytes:
@@ -64,6 +63,7 @@ WRITER = textwrap.dedent(
     from event_hub.backends.jsonlog import JsonLinesBackend
     path, writer, batches, per_batch, size, go = sys.argv[1:]
     backend = JsonLinesBackend("log", path=path)
+    open(f"{go}.ready.{writer}", "w").close()
     while not os.path.exists(go):
         time.sleep(0.001)
     for b in range(int(batches)):
@@ -97,7 +97,8 @@ class TestConcurrentWriters:
             )
             for w in range(writers)
         ]
-        time.sleep(0.5)
+        # Start them together once every writer is up (imports done), so the appends really overlap.
+        wait_for(lambda: len(list(tmp_path.glob("go.ready.*"))) == writers, what="every writer to start")
         go.touch()
         assert [process.wait(timeout=60) for process in processes] == [0] * writers
         records = [orjson.loads(raw) for raw in read_lines(log)]
