@@ -5,7 +5,7 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.E001`` ``EVENT_HUB`` is not a dict, or has an unknown key.
 * ``event_hub.E002`` a setting has a value of the wrong type or outside its choices.
 * ``event_hub.E003`` an import path in the settings cannot be imported.
-* ``event_hub.E004`` a backend entry is wrong (not a dict, unknown key, bad ENGINE or FORMAT).
+* ``event_hub.E004`` a backend entry is wrong (not a dict, unknown key, bad ENGINE, PRIVACY or retry limit).
 * ``event_hub.E005`` a backend's OPTIONS are wrong.
 * ``event_hub.E006`` a processor entry cannot be built.
 * ``event_hub.E007`` ``DELIVERY`` is ``celery`` but no Celery broker is configured.
@@ -42,12 +42,12 @@ _POSITIVE_NUMBERS = (
     "SPOOL_FLUSH_SECONDS",
 )
 _POSITIVE_INTEGERS = ("BATCH_MAX_EVENTS", "OUTBOX_REPUBLISH_LIMIT", "SPOOL_MAX_BATCH_EVENTS")
-_NON_NEGATIVE = ("RETRY_MAX", "TRUSTED_PROXY_COUNT", "BROKER_COOLDOWN_SECONDS")
+_NON_NEGATIVE = ("RETRY_MAX", "TRUSTED_PROXY_COUNT", "BROKER_COOLDOWN_SECONDS", "INVALID_SAMPLE_SECONDS")
 _CHOICES = {
     "DELIVERY": conf.DELIVERY_MODES,
     "HANDOFF": conf.HANDOFF_MODES,
     "UNREGISTERED_EVENTS": conf.UNREGISTERED_POLICIES,
-    "INVALID_SERVER_EVENTS": (None, *conf.INVALID_SERVER_POLICIES),
+    "INVALID_SERVER_EVENTS": conf.INVALID_SERVER_POLICIES,
 }
 _BOOLEANS = ("VALIDATE", "STRICT_FIELDS")
 
@@ -165,8 +165,17 @@ def _check_backends(backends: Any) -> list[CheckMessage]:
                 )
             )
         config = {**conf.BACKEND_DEFAULTS, **raw}
-        if config["FORMAT"] not in conf.FORMATS:
-            messages.append(Error(f"{where}['FORMAT'] must be one of {conf.FORMATS}", id="event_hub.E004"))
+        if config["PRIVACY"] not in conf.PRIVACY_MODES:
+            messages.append(
+                Error(f"{where}['PRIVACY'] must be one of {conf.PRIVACY_MODES}", id="event_hub.E004")
+            )
+        for key in ("RETRY_MAX", "RETRY_BACKOFF_SECONDS", "RETRY_BACKOFF_MAX_SECONDS"):
+            value = config[key]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and (not number or value < 0):
+                messages.append(
+                    Error(f"{where}[{key!r}] must be None or a non-negative number", id="event_hub.E004")
+                )
         if not config["ENABLED"]:
             continue
         enabled += 1

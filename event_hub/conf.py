@@ -86,14 +86,19 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXY_COUNT": 0,
     # Validate events against the catalog.
     "VALIDATE": True,
-    # Reject ``event`` members the catalog does not list.
-    "STRICT_FIELDS": True,
-    # What to do with a name the catalog does not know:
-    # "record" (store as invalid, do not deliver), "reject" (raise), "accept" (deliver untyped).
-    "UNREGISTERED_EVENTS": "record",
-    # What to do with a server event that does not validate: "raise" or "record".
-    # None means "raise" when settings.DEBUG is on, "record" otherwise.
-    "INVALID_SERVER_EVENTS": None,
+    # Treat ``event`` members the catalog does not list as errors (off: they are delivered).
+    "STRICT_FIELDS": False,
+    # What to do with a name the catalog does not know (real LMSs emit many: every XBlock can):
+    # "deliver" (deliver as it came and record the problem), "accept" (deliver, record nothing),
+    # "record" (store as invalid, do not deliver), "reject" (raise).
+    "UNREGISTERED_EVENTS": "deliver",
+    # What to do with a server event the catalog rejects:
+    # "deliver" (deliver as it came and record the problem), "record" (store as invalid, do not
+    # deliver) or "raise".
+    "INVALID_SERVER_EVENTS": "deliver",
+    # An event delivered despite a catalog problem is counted every time, but stored in the
+    # invalid-events table (and logged) at most once per event name and source in this many seconds.
+    "INVALID_SAMPLE_SECONDS": 60.0,
     # --- /api/tracking (event_hub.api; docs/api.rst) ---
     # DRF authentication classes (import paths) of the tracking API. Session authentication
     # enforces CSRF; mobile apps send a DRF token (add a JWT class for JWT).
@@ -121,10 +126,14 @@ BACKEND_DEFAULTS: dict[str, Any] = {
     "ENGINE": None,
     "OPTIONS": {},
     "PROCESSORS": [],
-    # "openedx" (tracking-log format) or "compact" (event-tracking-design.md format).
-    "FORMAT": "openedx",
     # True lets username and IP (and catalog fields marked PII) through to this backend.
     "PII": False,
+    # Without PII: "drop" blanks personal data, "pseudonymise" replaces it with keyed digests.
+    "PRIVACY": "drop",
+    # This backend's retry limits; None takes the backend class's own, else the EVENT_HUB ones.
+    "RETRY_MAX": None,
+    "RETRY_BACKOFF_SECONDS": None,
+    "RETRY_BACKOFF_MAX_SECONDS": None,
     "ENABLED": True,
 }
 
@@ -133,9 +142,9 @@ IMPORT_STRINGS = frozenset({"ANONYMOUS_ID_FUNCTION", "CONTENT_NODE_RESOLVER"})
 
 DELIVERY_MODES = ("celery", "sync")
 HANDOFF_MODES = ("direct", "spool")
-UNREGISTERED_POLICIES = ("record", "reject", "accept")
-INVALID_SERVER_POLICIES = ("raise", "record")
-FORMATS = ("openedx", "compact")
+UNREGISTERED_POLICIES = ("deliver", "accept", "record", "reject")
+INVALID_SERVER_POLICIES = ("deliver", "record", "raise")
+PRIVACY_MODES = ("drop", "pseudonymise")
 
 _reload_hooks: list[Callable[[], None]] = []
 
@@ -203,14 +212,6 @@ class HubSettings:
                 configs[name] = config
         self._cache["__backends__"] = configs
         return configs
-
-    @property
-    def invalid_server_policy(self) -> str:
-        """``INVALID_SERVER_EVENTS`` with its DEBUG-dependent default resolved."""
-        policy = self.INVALID_SERVER_EVENTS
-        if policy is None:
-            return "raise" if settings.DEBUG else "record"
-        return str(policy)
 
     def reload(self) -> None:
         """Forget cached values and rebuild everything derived from them."""

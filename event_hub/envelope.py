@@ -5,11 +5,12 @@ plus a unique ``id`` (so sinks can drop duplicates of an at-least-once
 delivery) and the anonymous user id. Processors return modified copies with
 ``attrs.evolve``; nothing mutates an envelope.
 
-Two output formats render an envelope to a JSON-ready dict:
-
-* ``openedx`` (default): the tracking-log shape, every common field present.
-* ``compact``: the shape of the event-tracking design note (``event_type``,
-  ``anon_username``, ``course_slug`` … ``event_data``).
+What travels from the emitting process to a backend is the processed envelope
+itself (:meth:`Envelope.to_wire` / :meth:`Envelope.from_wire`, a JSON object
+with every field). Each backend turns envelopes into its own wire format: the
+tracking-log and compact shapes are the file backend's
+(:mod:`event_hub.backends.formats`), Segment messages and xAPI statements are
+their backends'.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any, Final
 import attrs
 
 SOURCES: Final = ("server", "browser", "mobile", "task")
-FORMATS: Final = ("openedx", "compact")
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -52,6 +52,20 @@ class EventContext:
     extra: Mapping[str, Any] = _EMPTY
 
 
+#: EventContext fields left out of the wire form when empty (the four always-present ones are kept).
+_OPTIONAL_CONTEXT = (
+    "anonymous_user_id",
+    "course_run",
+    "course_slug",
+    "module_id",
+    "section_id",
+    "unit_id",
+    "module",
+    "course_user_tags",
+)
+_CONTEXT_FIELDS = frozenset(("course_id", "org_id", "path", "user_id", *_OPTIONAL_CONTEXT))
+
+
 @attrs.frozen
 class Envelope:
     """One event and all its common fields."""
@@ -72,18 +86,77 @@ class Envelope:
     accept_language: str = ""
     page: str | None = None
     session: str = ""
-    #: Top-level keys of ``event`` that the catalog marks as personal data.
-    pii_fields: tuple[str, ...] = ()
-    #: Output format the backend receives (set by the format processor).
-    format: str = attrs.field(default="openedx", validator=attrs.validators.in_(FORMATS))
+    #: Top-level keys of ``event`` that the catalog marks as personal data (emit side only).
+    pii_fields: tuple[str, ...] = attrs.field(default=(), eq=False)
 
-    def render(self) -> dict[str, Any]:
-        """The dict to serialize with orjson, in this envelope's output format.
+    def to_wire(self) -> dict[str, Any]:
+        """Every field as a JSON-ready dict: what travels from the emitting process to the backends.
 
-        ``time`` may be a UTC ``datetime`` (orjson writes it in the tracking-log
-        format); serialize with ``orjson.dumps`` or use :func:`format_time`.
+        The shape is the tracking-log line's, with the event ``id`` and every
+        context member (``extra`` ones merged into ``context``, as the platform
+        writes them).
+
+        ``time`` stays a UTC ``datetime`` when orjson can write it exactly (see :func:`json_time`).
         """
-        return RENDERERS[self.format](self)
+        ctx = self.context
+        context: dict[str, Any] = {
+            "course_id": ctx.course_id,
+            "org_id": ctx.org_id,
+            "path": ctx.path,
+            "user_id": ctx.user_id,
+        }
+        for key in _OPTIONAL_CONTEXT:
+            value = getattr(ctx, key)
+            if value:
+                context[key] = value
+        if ctx.extra:
+            context.update(ctx.extra)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "event_type": self.event_type,
+            "event_source": self.event_source,
+            "time": json_time(self.time),
+            "username": self.username,
+            "ip": self.ip,
+            "agent": self.agent,
+            "host": self.host,
+            "referer": self.referer,
+            "accept_language": self.accept_language,
+            "page": self.page,
+            "session": self.session,
+            "context": context,
+            "event": self.event,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Envelope:
+        """The envelope :meth:`to_wire` wrote (decoded from JSON)."""
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            event_type=data["event_type"],
+            event_source=data["event_source"],
+            time=datetime.fromisoformat(data["time"]),
+            event=data["event"],
+            context=_context(data["context"]),
+            username=data["username"],
+            ip=data["ip"],
+            agent=data["agent"],
+            host=data["host"],
+            referer=data["referer"],
+            accept_language=data["accept_language"],
+            page=data["page"],
+            session=data["session"],
+        )
+
+
+def _context(members: Mapping[str, Any]) -> EventContext:
+    """The EventContext of a wire ``context``: known members become fields, the rest ``extra``."""
+    fields = {key: value for key, value in members.items() if key in _CONTEXT_FIELDS}
+    if len(fields) < len(members):
+        fields["extra"] = {key: value for key, value in members.items() if key not in _CONTEXT_FIELDS}
+    return EventContext(**fields)
 
 
 def format_time(moment: datetime) -> str:
@@ -95,8 +168,8 @@ def format_time(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-def _time(moment: datetime) -> datetime | str:
-    """The ``time`` value for a rendered dict.
+def json_time(moment: datetime) -> datetime | str:
+    """The ``time`` value for a dict that orjson will serialize.
 
     A UTC datetime with microseconds is left for orjson, which writes exactly
     ``YYYY-MM-DDThh:mm:ss.ffffff+00:00`` several times faster than ``isoformat``;
@@ -105,67 +178,6 @@ def _time(moment: datetime) -> datetime | str:
     if moment.microsecond and moment.tzinfo is UTC:
         return moment
     return format_time(moment)
-
-
-def render_openedx(env: Envelope) -> dict[str, Any]:
-    """The Open edX tracking-log shape (every common field, plus ``id``)."""
-    ctx = env.context
-    context: dict[str, Any] = {
-        "course_id": ctx.course_id,
-        "org_id": ctx.org_id,
-        "path": ctx.path,
-        "user_id": ctx.user_id,
-    }
-    if ctx.anonymous_user_id:
-        context["anonymous_user_id"] = ctx.anonymous_user_id
-    if ctx.module is not None:
-        context["module"] = ctx.module
-    if ctx.course_user_tags is not None:
-        context["course_user_tags"] = ctx.course_user_tags
-    if ctx.extra:
-        context.update(ctx.extra)
-    return {
-        "id": env.id,
-        "name": env.name,
-        "event_type": env.event_type,
-        "event_source": env.event_source,
-        "time": _time(env.time),
-        "username": env.username,
-        "ip": env.ip,
-        "agent": env.agent,
-        "host": env.host,
-        "referer": env.referer,
-        "accept_language": env.accept_language,
-        "page": env.page,
-        "session": env.session,
-        "context": context,
-        "event": env.event,
-    }
-
-
-def render_compact(env: Envelope) -> dict[str, Any]:
-    """The shape of the event-tracking design note (anonymous id only, never PII)."""
-    ctx = env.context
-    return {
-        "id": env.id,
-        "event_type": env.name,
-        "event_source": env.event_source,
-        "anon_username": ctx.anonymous_user_id,
-        "time": _time(env.time),
-        "course_slug": ctx.course_slug,
-        "course_run": ctx.course_run,
-        "module_id": ctx.module_id,
-        "section_id": ctx.section_id,
-        "unit_id": ctx.unit_id,
-        "page_url": env.page,
-        "event_data": env.event,
-    }
-
-
-RENDERERS: dict[str, Callable[[Envelope], dict[str, Any]]] = {
-    "openedx": render_openedx,
-    "compact": render_compact,
-}
 
 
 class _EventIds:

@@ -61,7 +61,15 @@ class DeliveryError(EventHubError):
 
 
 class RetryableDeliveryError(DeliveryError):
-    """Delivery failed for a reason that may go away (network, disk full, rate limit)."""
+    """Delivery failed for a reason that may go away (network, disk full, rate limit).
+
+    ``retry_after`` is the earliest the destination wants the next attempt, in
+    seconds (an HTTP ``Retry-After``); the retry waits at least that long.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -61,7 +61,7 @@ class DeadLetter(models.Model):
 
 
 class InvalidEvent(models.Model):
-    """An event that did not match the catalog, kept with the reason instead of being dropped."""
+    """An event that did not match the catalog, with the reason: held back, or delivered anyway."""
 
     name = models.CharField(max_length=255, db_index=True)
     event_source = models.CharField(max_length=16)
@@ -69,6 +69,11 @@ class InvalidEvent(models.Model):
     errors = models.JSONField(help_text="Field path -> messages.")
     user_id = models.BigIntegerField(null=True, blank=True)
     path = models.CharField(max_length=2048, blank=True)
+    delivered = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="Delivered as it came despite the problem (True), or held back (False).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -60,11 +60,14 @@ class Captured(Sequence[dict[str, Any]]):
 
 @contextmanager
 def capture(
-    *, pii: bool = False, format: str = "openedx", processors: Sequence[Any] = (), **hub_overrides: Any
+    *, pii: bool = False, format: str | None = None, processors: Sequence[Any] = (), **hub_overrides: Any
 ) -> Iterator[Captured]:
     """Deliver events emitted in the block to memory only; yield them.
 
-    ``hub_overrides`` are further ``EVENT_HUB`` keys (``UNREGISTERED_EVENTS="accept"`` …).
+    Each event is the whole envelope as a dict (the tracking-log fields plus
+    ``id`` and ``context.anonymous_user_id``); ``format="openedx"`` or
+    ``"compact"`` gives the line a file backend would write instead.
+    ``hub_overrides`` are further ``EVENT_HUB`` keys (``UNREGISTERED_EVENTS="reject"`` …).
     """
     base = dict(getattr(settings, "EVENT_HUB", {}))
     base.update(hub_overrides)
@@ -74,8 +77,8 @@ def capture(
             "BACKENDS": {
                 CAPTURE_BACKEND: {
                     "ENGINE": "event_hub.backends.memory.MemoryBackend",
+                    "OPTIONS": {"format": format},
                     "PII": pii,
-                    "FORMAT": format,
                     "PROCESSORS": list(processors),
                 }
             },

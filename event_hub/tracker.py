@@ -4,12 +4,17 @@ Server code calls :func:`track` (the signature of the event-tracking design
 note) or :func:`emit`; the ``/api/tracking`` serializer calls
 :meth:`Tracker.send` with the client's source and page. Each call:
 
-1. validates the payload against the catalog (policy for invalid and unknown
-   events in ``EVENT_HUB``);
+1. validates the payload against the catalog. The catalog is never the reason
+   an event is lost: by default an unknown or invalid event is delivered as it
+   came and its problem noted (:mod:`event_hub.invalid`); holding it back or
+   raising are settings (``UNREGISTERED_EVENTS``, ``INVALID_SERVER_EVENTS``);
 2. builds the envelope from the context stack, the request the middleware
    saw, the user, the course and the content node;
-3. runs the shared processors, then each backend's chain, renders the result
-   and adds one JSON line per backend to the current unit of work.
+3. runs the shared processors, then each backend's chain (a processor that
+   fails stops the event for its backend only, logged with the traceback),
+   and adds the processed envelope (:meth:`Envelope.to_wire`, one JSON line)
+   per backend to the current unit of work. Backends render their own format
+   in the worker.
 
 Nothing here raises because of delivery: hand-off happens when the unit of
 work ends, and never raises either.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -28,6 +34,7 @@ import attrs
 import orjson
 
 from event_hub import context as ctx
+from event_hub import invalid
 from event_hub.catalog import Validated, registry
 from event_hub.conf import hub_settings
 from event_hub.delivery import unit_of_work
@@ -36,8 +43,11 @@ from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id, session_id
 from event_hub.processors.chain import Routes, routes
 
+logger = logging.getLogger(__name__)
+
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
-_UNSET: Any = object()
+#: orjson options of a wire line: integer keys are written as strings, as ``json.dumps`` does.
+_WIRE_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 @functools.cache
@@ -92,9 +102,9 @@ class Tracker:
         """Validate, build, process and queue one event.
 
         Returns the envelope as built (before per-backend processors), or
-        ``None`` when the event was recorded as invalid instead of delivered.
-        ``on_invalid`` overrides the policy for an invalid event: ``"raise"``,
-        ``"record"`` or ``"record_and_raise"``.
+        ``None`` when the event was held back (recorded as invalid) instead of
+        delivered. ``on_invalid`` overrides the policy for an unknown or invalid
+        event: ``"deliver"``, ``"record"``, ``"raise"`` or ``"record_and_raise"``.
         """
         frames = ctx.current()
         source = source or frames.source
@@ -105,60 +115,59 @@ class Tracker:
         envelope = self._envelope(
             validated, source, frames, user, course_content_node, course_id, page, context, table.any_pii
         )
-        return self._dispatch(envelope, frames, on_invalid, table)
+        return self._dispatch(envelope, frames, table)
 
     def _validate(
         self, name: str, source: str, data: Any, frames: ctx.Frames, user: Any, on_invalid: str | None
     ) -> Validated | None:
+        """The event as it will be delivered, or ``None`` when the policy holds it back.
+
+        ``on_invalid`` (``"raise"``, ``"record"``, ``"record_and_raise"`` or
+        ``"deliver"``) overrides the settings for this call.
+        """
+        payload = {} if data is None else data
         if not hub_settings.VALIDATE:
-            spec = registry.lookup(name, source)
-            return Validated(
-                spec=spec,
-                event_type=spec.name if spec else name,
-                name=spec.name_for(source) if spec else name,
-                data={} if data is None else data,
-            )
+            return self._untyped(name, source, payload)
         try:
             return registry.validate(name, source, data, strict=hub_settings.STRICT_FIELDS)
         except UnknownEventError as exc:
-            policy = hub_settings.UNREGISTERED_EVENTS
-            if policy == "accept":
-                return Validated(spec=None, event_type=name, name=name, data={} if data is None else data)
-            if policy == "reject" and on_invalid is None:
-                raise
-            self._invalid(exc, source, data, frames, user, on_invalid)
+            mode = on_invalid or {"deliver": "deliver", "accept": "accept", "record": "record"}.get(
+                hub_settings.UNREGISTERED_EVENTS, "raise"
+            )
+            error: InvalidEventError = exc
         except InvalidEventError as exc:
-            self._invalid(exc, source, data, frames, user, on_invalid)
-        return None
-
-    def _invalid(
-        self,
-        exc: InvalidEventError,
-        source: str,
-        data: Any,
-        frames: ctx.Frames,
-        user: Any,
-        on_invalid: str | None,
-    ) -> None:
-        """Apply the invalid-event policy: raise, record, or both."""
-        mode = on_invalid or (
-            "record_and_raise" if source in _CLIENT_SOURCES else hub_settings.invalid_server_policy
-        )
+            mode = on_invalid or hub_settings.INVALID_SERVER_EVENTS
+            error = exc
+        user_id = self._user_id(user, frames)
+        path = frames.request.path if frames.request is not None else ""
+        if mode in ("deliver", "accept"):
+            if mode == "deliver":
+                invalid.note_delivered(
+                    name=name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
+                )
+            return self._untyped(name, source, payload)
         if mode in ("record", "record_and_raise"):
-            from event_hub import invalid
-
-            user = self._user(user, frames)
-            request = frames.request
             invalid.record(
-                name=exc.name,
-                source=source,
-                payload=data,
-                errors=exc.errors,
-                user_id=user.pk if user is not None else None,
-                path=request.path if request is not None else "",
+                name=error.name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
             )
         if mode in ("raise", "record_and_raise"):
-            raise exc
+            raise error
+        return None
+
+    @staticmethod
+    def _untyped(name: str, source: str, payload: Any) -> Validated:
+        """An event delivered as it came (named as the catalog names it, when it knows the name)."""
+        spec = registry.lookup(name, source)
+        return Validated(
+            spec=spec,
+            event_type=spec.name if spec else name,
+            name=spec.name_for(source) if spec else name,
+            data=payload,
+        )
+
+    def _user_id(self, user: Any, frames: ctx.Frames) -> int | None:
+        acting = self._user(user, frames)
+        return acting.pk if acting is not None else None
 
     @staticmethod
     def _user(user: Any, frames: ctx.Frames) -> Any:
@@ -239,28 +248,53 @@ class Tracker:
             pii_fields=_pii_fields(validated.spec.payload) if validated.spec is not None else (),
         )
 
-    def _dispatch(
-        self, envelope: Envelope, frames: ctx.Frames, on_invalid: str | None, table: Routes
-    ) -> Envelope | None:
+    def _dispatch(self, envelope: Envelope, frames: ctx.Frames, table: Routes) -> Envelope | None:
         try:
             for processor in table.shared:
                 envelope = processor(envelope)
         except DropEvent:
             return envelope
-        lines: list[tuple[str, bytes]] = []
-        try:
-            for route in table.routes:
-                processed = route.apply(envelope)
-                if processed is not None:
-                    lines.append((route.backend, orjson.dumps(processed.render())))
-        except TypeError as exc:
-            error = InvalidEventError(envelope.name, {"": [f"not JSON-serializable: {exc}"]})
-            self._invalid(error, envelope.event_source, envelope.event, frames, None, on_invalid)
+        except Exception:
+            logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
             return None
+        lines: list[tuple[str, bytes]] = []
+        encoded: dict[int, bytes] = {}  # routes that leave the envelope alone share one line
+        for route in table.routes:
+            try:
+                processed = route.apply(envelope)
+            except Exception:
+                logger.exception(
+                    "a processor of backend %r failed on event %r; the event is not delivered to it",
+                    route.backend, envelope.name,
+                )
+                continue
+            if processed is None:
+                continue
+            line = encoded.get(id(processed))
+            if line is None:
+                line = encoded[id(processed)] = self._encode(processed, frames)
+                if not line:
+                    return None
+            lines.append((route.backend, line))
         work = unit_of_work.current()
         for backend, line in lines:
             work.add(backend, line)
         return envelope
+
+    def _encode(self, envelope: Envelope, frames: ctx.Frames) -> bytes:
+        """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
+        try:
+            return orjson.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
+        except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
+            invalid.record(
+                name=envelope.name,
+                source=envelope.event_source,
+                payload=envelope.event,
+                errors={"": [f"not JSON-serializable: {exc}"]},
+                user_id=envelope.context.user_id,
+                path=envelope.context.path,
+            )
+            return b""
 
 
 #: The process-wide tracker. The module itself offers the same four calls, so

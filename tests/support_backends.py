@@ -8,6 +8,7 @@ seen) is kept in files named by its ``OPTIONS``.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import os
 import socket
@@ -18,11 +19,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from celery import Celery, current_app
 
 from event_hub.backends.base import Backend
 from event_hub.backends.jsonlog import JsonLinesBackend
 from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope, EventContext
+
+#: The time of the envelopes :func:`wire_line` builds.
+WIRE_TIME = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
+
+
+def wire_line(event_id: str, event: Any = None, name: str = "test.event", source: str = "server") -> bytes:
+    """One line of a batch as the tracker hands it off: a whole envelope, id ``event_id``."""
+    envelope = Envelope(
+        id=event_id,
+        name=name,
+        event_type=name,
+        event_source=source,
+        time=WIRE_TIME,
+        event={} if event is None else event,
+        context=EventContext(),
+    )
+    return orjson.dumps(envelope.to_wire())
 
 #: Sizes of the batches each RecordingBackend (by name) was sent, in this process.
 sent_batches: dict[str, list[int]] = {}
@@ -51,7 +71,7 @@ def read_count(path: str | Path) -> int:
 class RecordingBackend(Backend):
     """Keep each batch's size in :data:`sent_batches`, so a test counts delivery calls."""
 
-    def send(self, items: Sequence[Any]) -> None:
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
         sent_batches.setdefault(self.name, []).append(len(items))
 
 
@@ -68,11 +88,11 @@ class FlakyBackend(JsonLinesBackend):
         self.counter = counter
         self.failures = failures
 
-    def send(self, items: Sequence[bytes]) -> None:
+    def send(self, items: Sequence[bytes], batch: Batch) -> None:
         attempt = next_count(self.counter)
         if attempt <= self.failures:
             raise ConnectionError(f"flaky backend: send {attempt} of {self.failures} failing ones")
-        super().send(items)
+        super().send(items, batch)
 
 
 class SlowBackend(JsonLinesBackend):
@@ -83,34 +103,40 @@ class SlowBackend(JsonLinesBackend):
         self.started = Path(started)
         self.seconds = seconds
 
-    def send(self, items: Sequence[bytes]) -> None:
+    def send(self, items: Sequence[bytes], batch: Batch) -> None:
         self.started.write_text(str(os.getpid()))
         time.sleep(self.seconds)
-        super().send(items)
+        super().send(items, batch)
 
 
 class BrokenBackend(Backend):
     """Every send fails with a permanent error (a ``ValueError``)."""
 
-    def send(self, items: Sequence[Any]) -> None:
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
         raise ValueError("broken backend: the destination refuses this payload")
 
 
 class BuggyBackend(Backend):
-    """A backend with a bug: ``serialize`` raises ``KeyError`` (not an error a backend may raise)."""
+    """A backend with a bug: ``transform`` raises ``RuntimeError`` (not an error a backend may raise)."""
 
-    def serialize(self, line: bytes) -> Any:
-        raise KeyError("no such field")
+    def transform(self, envelope: Any) -> Any:
+        raise RuntimeError("a bug in the backend")
 
-    def send(self, items: Sequence[Any]) -> None:
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
         raise AssertionError("never reached")
 
 
+def as_batch(lines: Sequence[bytes], backend: str = "test") -> Batch:
+    """``lines`` as one batch (what a backend's ``deliver`` takes)."""
+    return Batch(backend=backend, lines=lines)
+
+
 def jsonl_config(path: Path | str, **options: Any) -> dict[str, Any]:
-    """A ``BACKENDS`` entry for a JSON-lines file (``PII`` on, so every common field is filled)."""
+    """A ``BACKENDS`` entry for a JSON-lines file (``PII`` on, so every common field is filled; lines
+    carry the event ``id`` so tests can count each event)."""
     return {
         "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
-        "OPTIONS": {"path": str(path), **options},
+        "OPTIONS": {"path": str(path), "extra_fields": ["id"], **options},
         "PII": True,
     }
 

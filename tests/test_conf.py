@@ -51,14 +51,6 @@ class TestAccessor:
         with pytest.raises(ConfigurationError, match="must be a dict"):
             _ = hub_settings.DELIVERY
 
-    def test_invalid_server_policy_follows_debug(self, settings: Any) -> None:
-        """With INVALID_SERVER_EVENTS unset, DEBUG decides between raise and record."""
-        settings.EVENT_HUB = {}
-        settings.DEBUG = True
-        assert hub_settings.invalid_server_policy == "raise"
-        settings.DEBUG = False
-        assert hub_settings.invalid_server_policy == "record"
-
     def test_reload_hooks_run(self, settings: Any) -> None:
         """Functions registered with on_reload run when EVENT_HUB changes."""
         calls: list[int] = []

@@ -1,25 +1,16 @@
-"""Tests of the envelope, its two output formats and event ids."""
+"""Tests of the envelope, its wire form and event ids."""
 
 from __future__ import annotations
 
 import datetime
 import multiprocessing
 import re
-from typing import Any
 
 import attrs
 import orjson
 import pytest
 
-from event_hub.envelope import (
-    Envelope,
-    EventContext,
-    format_time,
-    new_event_id,
-    render_compact,
-    render_openedx,
-)
-from tests.conftest import COMMON_FIELDS
+from event_hub.envelope import Envelope, EventContext, format_time, new_event_id
 
 
 @pytest.fixture(name="envelope")
@@ -70,69 +61,28 @@ class TestTimeFormat:
         assert format_time(datetime.datetime(2020, 1, 2, 3, 4, 5, 6)) == "2020-01-02T03:04:05.000006+00:00"
 
     @pytest.mark.parametrize("microsecond", [0, 1, 584523])
-    @pytest.mark.parametrize("renderer", [render_openedx, render_compact])
-    def test_serialized_time_has_the_documented_shape(
-        self, envelope: Envelope, microsecond: int, renderer: Any
-    ) -> None:
-        """Whatever the microseconds, the serialized line carries YYYY-MM-DDThh:mm:ss.ffffff+00:00."""
+    def test_serialized_time_has_the_documented_shape(self, envelope: Envelope, microsecond: int) -> None:
+        """Whatever the microseconds, the wire line carries YYYY-MM-DDThh:mm:ss.ffffff+00:00."""
         moment = envelope.time.replace(microsecond=microsecond)
-        line = orjson.loads(orjson.dumps(renderer(attrs.evolve(envelope, time=moment))))
+        line = orjson.loads(orjson.dumps(attrs.evolve(envelope, time=moment).to_wire()))
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", line["time"])
         assert line["time"].endswith(f".{microsecond:06d}+00:00")
 
 
-class TestOpenedxFormat:
-    def test_every_common_field_is_present(self, envelope: Envelope) -> None:
-        """The tracking-log rendering has every common field of the reference, plus the event id."""
-        rendered = render_openedx(envelope)
-        assert set(rendered) == COMMON_FIELDS
-        assert {"course_id", "org_id", "path", "user_id"} <= set(rendered["context"])
+class TestWire:
+    def test_round_trip_keeps_every_field(self, envelope: Envelope) -> None:
+        """An envelope written with to_wire and read back with from_wire is equal to the original."""
+        back = Envelope.from_wire(orjson.loads(orjson.dumps(envelope.to_wire())))
+        assert back == envelope
+        assert back.context.extra == {"component": "videoplayer"}
+        assert back.time.tzinfo is not None
 
-    def test_context_carries_module_and_extra_members(self, envelope: Envelope) -> None:
-        """Module and extra context members appear inside ``context``."""
-        context = render_openedx(envelope)["context"]
-        assert context["module"]["display_name"] == "Intro"
-        assert context["component"] == "videoplayer"
-        assert context["anonymous_user_id"] == "a" * 32
-
-    def test_name_and_event_type_differ_for_mobile_video(self, envelope: Envelope) -> None:
-        """The dual-named video event keeps the legacy event_type beside the newer name."""
-        rendered = render_openedx(envelope)
-        assert (rendered["name"], rendered["event_type"]) == ("edx.video.played", "play_video")
-
-
-class TestCompactFormat:
-    def test_shape_of_the_design_note(self, envelope: Envelope) -> None:
-        """The compact rendering has exactly the design note's fields (plus id and source)."""
-        rendered = render_compact(envelope)
-        assert set(rendered) == {
-            "id",
-            "event_type",
-            "event_source",
-            "anon_username",
-            "time",
-            "course_slug",
-            "course_run",
-            "module_id",
-            "section_id",
-            "unit_id",
-            "page_url",
-            "event_data",
-        }
-        assert rendered["course_slug"] == "edX+DemoX"
-        assert rendered["course_run"] == "2014"
-        assert rendered["unit_id"] == "vert1"
-
-    def test_never_carries_personal_data(self, envelope: Envelope) -> None:
-        """Even an envelope holding username and IP renders neither in the compact format."""
-        text = repr(render_compact(envelope))
-        assert "learner" not in text
-        assert "203.0.113.9" not in text
-
-    def test_render_follows_the_format_field(self, envelope: Envelope) -> None:
-        """``Envelope.render`` uses the format a processor set."""
-        assert "anon_username" in attrs.evolve(envelope, format="compact").render()
-        assert "username" in envelope.render()
+    def test_empty_optional_context_members_are_left_out(self, envelope: Envelope) -> None:
+        """Empty context members beyond the four common ones do not travel; they come back empty."""
+        bare = attrs.evolve(envelope, context=EventContext(course_id="c"))
+        wire = bare.to_wire()
+        assert set(wire["context"]) == {"course_id", "org_id", "path", "user_id"}
+        assert Envelope.from_wire(orjson.loads(orjson.dumps(wire))).context == bare.context
 
 
 class TestEnvelopeValidation:

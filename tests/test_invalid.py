@@ -1,21 +1,20 @@
 """Invalid and unregistered events: the Tracker's policies, and the invalid-events store.
 
-An event that does not match the catalog is never delivered as if it were
-valid and never dropped without a trace: depending on ``EVENT_HUB`` and
-``DEBUG`` it raises, or it is recorded in :class:`~event_hub.models.InvalidEvent`
-with the field-level reasons, or (client events) both.
+The catalog is never the reason an event is lost: by default an unknown or
+invalid event is delivered as it came and its problem recorded (counted, and a
+sample stored in :class:`~event_hub.models.InvalidEvent` with the field-level
+reasons). Holding it back (``record``) or raising are explicit settings.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
-from event_hub import emit, tracker
+from event_hub import emit, invalid, tracker
 from event_hub.exceptions import InvalidEventError, UnknownEventError
 from event_hub.models import InvalidEvent
 from tests.catalog.test_problem import SAMPLE_EVENT
@@ -37,21 +36,60 @@ def fixture_bad_problem_check() -> dict[str, Any]:
     return event
 
 
-@pytest.fixture(name="debug")
-def fixture_debug(settings: Any) -> Callable[[bool], None]:
-    """Switch ``settings.DEBUG`` (EVENT_HUB's invalid-server-event default follows it)."""
+@pytest.mark.django_db
+class TestInvalidServerEventsDeliveredByDefault:
+    def test_delivered_as_it_came_and_recorded(self, memory_hub, bad_problem_check):
+        """By default an invalid server event is delivered unchanged and its reasons are stored."""
+        envelope = emit("problem_check", bad_problem_check)
+        assert envelope is not None
+        [event] = delivered()
+        assert event["event"] == bad_problem_check
+        assert event["name"] == "problem_check"
+        [row] = InvalidEvent.objects.all()
+        assert (row.name, row.event_source, row.delivered) == ("problem_check", "server", True)
+        assert row.payload == bad_problem_check
+        assert row.errors == BAD_PROBLEM_CHECK_ERRORS
 
-    def switch(value: bool) -> None:
-        settings.DEBUG = value
+    def test_every_problem_is_counted_but_a_sample_is_stored(self, memory_hub, bad_problem_check):
+        """Repeats of one problem are all delivered and counted; one row per sampling period is stored."""
+        before = invalid.problem_counts[("problem_check", "server")]
+        for _ in range(5):
+            emit("problem_check", bad_problem_check)
+        assert len(delivered()) == 5
+        assert invalid.problem_counts[("problem_check", "server")] - before == 5
+        assert InvalidEvent.objects.count() == 1
 
-    return switch
+    def test_sampling_period_zero_stores_each(self, memory_hub, bad_problem_check):
+        """``INVALID_SAMPLE_SECONDS=0`` stores every problem."""
+        memory_hub(INVALID_SAMPLE_SECONDS=0)
+        emit("problem_check", bad_problem_check)
+        emit("problem_check", bad_problem_check)
+        assert len(delivered()) == 2
+        assert InvalidEvent.objects.filter(delivered=True).count() == 2
+
+    def test_source_not_allowed_is_delivered_and_recorded(self, memory_hub):
+        """A browser-only event emitted by the server is delivered; the reason is under ``""``."""
+        emit("page_close", {})
+        [event] = delivered()
+        assert event["event_source"] == "server"
+        row = InvalidEvent.objects.get()
+        assert "event_source 'server' is not allowed" in row.errors[""][0]
+
+    def test_acting_user_is_recorded(self, memory_hub):
+        """The row keeps the id of the user the event was about."""
+        user = User.objects.create_user("ana")
+        tracker.track("edx.course.enrollment.activated", user, {"course_id": "c"})
+        row = InvalidEvent.objects.get()
+        assert row.user_id == user.pk
+        assert row.errors == {"mode": ["this field is required"], "user_id": ["this field is required"]}
+        assert len(delivered()) == 1
 
 
 @pytest.mark.django_db
-class TestInvalidServerEvents:
-    def test_raises_in_debug(self, memory_hub, debug, bad_problem_check):
-        """With DEBUG on and no explicit policy, an invalid server event raises with field paths."""
-        debug(True)
+class TestInvalidServerEventPolicies:
+    def test_raise_policy(self, memory_hub, bad_problem_check):
+        """``INVALID_SERVER_EVENTS="raise"`` raises with field paths and delivers nothing."""
+        memory_hub(INVALID_SERVER_EVENTS="raise")
         with pytest.raises(InvalidEventError) as excinfo:
             emit("problem_check", bad_problem_check)
         assert excinfo.value.name == "problem_check"
@@ -59,94 +97,56 @@ class TestInvalidServerEvents:
         assert delivered() == []
         assert not InvalidEvent.objects.exists()
 
-    def test_recorded_not_delivered_in_production(self, memory_hub, debug, bad_problem_check):
-        """With DEBUG off, the event lands in the invalid store with its reasons and is not delivered."""
-        debug(False)
-        assert emit("problem_check", bad_problem_check) is None
-        assert delivered() == []
-        [row] = InvalidEvent.objects.all()
-        assert (row.name, row.event_source) == ("problem_check", "server")
-        assert row.payload == bad_problem_check
-        assert row.errors == BAD_PROBLEM_CHECK_ERRORS
-
-    def test_explicit_raise_policy_wins_over_debug_off(self, memory_hub, debug, bad_problem_check):
-        """``INVALID_SERVER_EVENTS="raise"`` raises even in production."""
-        debug(False)
-        memory_hub(INVALID_SERVER_EVENTS="raise")
-        with pytest.raises(InvalidEventError):
-            emit("problem_check", bad_problem_check)
-        assert not InvalidEvent.objects.exists()
-
-    def test_explicit_record_policy_wins_over_debug_on(self, memory_hub, debug, bad_problem_check):
-        """``INVALID_SERVER_EVENTS="record"`` records even with DEBUG on."""
-        debug(True)
+    def test_record_policy_holds_the_event_back(self, memory_hub, bad_problem_check):
+        """``INVALID_SERVER_EVENTS="record"`` stores every such event and delivers none."""
         memory_hub(INVALID_SERVER_EVENTS="record")
         assert emit("problem_check", bad_problem_check) is None
-        assert InvalidEvent.objects.get().errors == BAD_PROBLEM_CHECK_ERRORS
+        assert emit("problem_check", bad_problem_check) is None
+        assert delivered() == []
+        rows = InvalidEvent.objects.all()
+        assert [row.delivered for row in rows] == [False, False]
+        assert rows[0].errors == BAD_PROBLEM_CHECK_ERRORS
 
-    def test_source_not_allowed_is_invalid(self, memory_hub, debug):
-        """A browser-only event emitted by the server is invalid, with the reason under ``""``."""
-        debug(False)
-        assert emit("page_close", {}) is None
-        [row] = InvalidEvent.objects.all()
-        assert row.event_source == "server"
-        assert "event_source 'server' is not allowed" in row.errors[""][0]
-
-    def test_acting_user_is_recorded(self, memory_hub, debug):
-        """The row keeps the id of the user the event was about."""
-        debug(False)
-        user = User.objects.create_user("ana")
-        tracker.track("edx.course.enrollment.activated", user, {"course_id": "c"})
-        row = InvalidEvent.objects.get()
-        assert row.user_id == user.pk
-        assert row.errors == {"mode": ["this field is required"], "user_id": ["this field is required"]}
-
-
-@pytest.mark.django_db
-class TestInvalidClientEvents:
-    @pytest.mark.parametrize("debug_on", [True, False])
-    def test_recorded_and_raised(self, memory_hub, debug, debug_on):
-        """A client event that does not validate is both kept and refused, whatever DEBUG says."""
-        debug(debug_on)
+    def test_per_call_override(self, memory_hub):
+        """``on_invalid="record_and_raise"`` stores and raises for this call only."""
         with pytest.raises(InvalidEventError) as excinfo:
-            tracker.send("video", {"video_id": "v1", "video_event_type": " "}, source="browser")
+            tracker.send("video", {"video_id": "v1", "video_event_type": " "}, source="browser",
+                         on_invalid="record_and_raise")
         expected = {"video_event_type": ["expected a non-empty string"]}
         assert excinfo.value.errors == expected
         row = InvalidEvent.objects.get()
         assert (row.name, row.event_source, row.errors) == ("video", "browser", expected)
+        assert row.delivered is False
         assert delivered() == []
 
-    def test_type_errors_name_their_field(self, memory_hub):
-        """A wrong type is reported on its own path (validators run once the types are right)."""
-        with pytest.raises(InvalidEventError) as excinfo:
-            tracker.send("video", {"video_id": 7, "video_event_type": "play"}, source="browser")
-        assert excinfo.value.errors == {"video_id": ["expected a string, got integer"]}
-
     def test_valid_client_event_is_delivered(self, memory_hub):
-        """The same event with a proper payload goes through."""
+        """A proper client payload goes through and nothing is recorded."""
         tracker.send("video", {"video_id": "v1", "video_event_type": "play"}, source="mobile")
         [event] = delivered()
         assert event["event_source"] == "mobile"
         assert event["event"] == {"video_id": "v1", "video_event_type": "play"}
+        assert not InvalidEvent.objects.exists()
 
 
 @pytest.mark.django_db
 class TestUnregisteredEvents:
-    def test_default_policy_records(self, memory_hub, debug):
-        """By default (``record``) an unknown name is kept in the invalid store and not delivered."""
-        debug(False)
-        assert emit("acme.widget.spun", {"rpm": 3}) is None
-        assert delivered() == []
+    def test_default_policy_delivers_and_records(self, memory_hub):
+        """By default (``deliver``) an unknown name (an XBlock's own event) is delivered and noted."""
+        emit("acme.widget.spun", {"rpm": 3})
+        [event] = delivered()
+        assert (event["name"], event["event_type"], event["event"]) == (
+            "acme.widget.spun", "acme.widget.spun", {"rpm": 3}
+        )
         row = InvalidEvent.objects.get()
-        assert (row.name, row.payload) == ("acme.widget.spun", {"rpm": 3})
+        assert (row.name, row.payload, row.delivered) == ("acme.widget.spun", {"rpm": 3}, True)
         assert row.errors == {"": ["unknown event type 'acme.widget.spun'"]}
 
-    def test_record_policy_follows_the_invalid_server_policy_in_debug(self, memory_hub, debug):
-        """``record`` treats an unknown server name as an invalid server event: in DEBUG that raises."""
-        debug(True)
-        with pytest.raises(UnknownEventError):
-            emit("acme.widget.spun", {"rpm": 3})
+    def test_record_policy_holds_it_back(self, memory_hub):
+        """``record`` keeps an unknown name in the invalid store and does not deliver it."""
+        memory_hub(UNREGISTERED_EVENTS="record")
+        assert emit("acme.widget.spun", {"rpm": 3}) is None
         assert delivered() == []
+        assert InvalidEvent.objects.get().delivered is False
 
     def test_reject_policy_raises(self, memory_hub):
         """``reject`` raises UnknownEventError and stores nothing."""
@@ -156,34 +156,27 @@ class TestUnregisteredEvents:
         assert not InvalidEvent.objects.exists()
         assert delivered() == []
 
-    def test_accept_policy_delivers_untyped(self, memory_hub):
-        """``accept`` delivers the event as given, with no catalog type behind it."""
+    def test_accept_policy_delivers_untyped_silently(self, memory_hub):
+        """``accept`` delivers the event as given and records nothing."""
         memory_hub(UNREGISTERED_EVENTS="accept")
         emit("acme.widget.spun", {"rpm": 3})
         [event] = delivered()
-        assert (event["name"], event["event_type"]) == ("acme.widget.spun", "acme.widget.spun")
         assert event["event"] == {"rpm": 3}
         assert not InvalidEvent.objects.exists()
-
-    def test_unknown_client_event_is_recorded_and_raised(self, memory_hub):
-        """Under ``record``, an unknown name from a client is both kept and refused."""
-        with pytest.raises(UnknownEventError):
-            tracker.send("acme.widget.spun", {}, source="browser")
-        assert InvalidEvent.objects.get().event_source == "browser"
 
 
 @pytest.mark.django_db
 class TestValidationSwitches:
-    def test_lenient_fields_let_unlisted_members_through(self, memory_hub):
-        """With ``STRICT_FIELDS`` off, a member the catalog does not list is delivered."""
-        memory_hub(STRICT_FIELDS=False)
+    def test_unlisted_members_are_delivered_by_default(self, memory_hub):
+        """By default a member the catalog does not list is delivered, not an error."""
         emit("edx.course.enrollment.activated", {**ENROLLMENT, "source": "batch"})
         [event] = delivered()
         assert event["event"]["source"] == "batch"
+        assert not InvalidEvent.objects.exists()
 
-    def test_strict_fields_name_the_unlisted_member(self, memory_hub, debug):
-        """With ``STRICT_FIELDS`` on (the default), the unlisted member is the error's path."""
-        debug(True)
+    def test_strict_fields_name_the_unlisted_member(self, memory_hub):
+        """With ``STRICT_FIELDS`` on, the unlisted member is the error's path."""
+        memory_hub(STRICT_FIELDS=True, INVALID_SERVER_EVENTS="raise")
         with pytest.raises(InvalidEventError) as excinfo:
             emit("edx.course.enrollment.activated", {**ENROLLMENT, "source": "batch"})
         assert excinfo.value.errors == {"source": ["unknown field"]}
@@ -207,6 +200,15 @@ class TestStore:
         row = invalid.record(name="x", source="browser", payload=None, errors={"": ["expected an object"]})
         assert row is not None
         assert InvalidEvent.objects.get(pk=row.pk).payload is None
+
+    def test_payload_too_deep_for_json_is_stored_as_text(self) -> None:
+        """A payload nested deeper than orjson writes is stored as the start of its repr, never raising."""
+        deep: Any = "leaf"
+        for _ in range(300):
+            deep = {"d": deep}
+        row = invalid.record(name="x", source="browser", payload=deep, errors={"": ["too deep"]})
+        assert row is not None
+        assert row.payload["unserializable"].startswith("{'d': {'d':")
 
     def test_refused_row_is_logged_with_its_payload(
         self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture

@@ -66,8 +66,8 @@ class TestTrackAndEmit:
         assert delivered()[0]["context"]["org_id"] == "MITx"
 
     def test_compact_format(self, memory_hub: Callable[..., None]) -> None:
-        """A backend with FORMAT compact receives the design-note shape."""
-        memory_hub(backend={"FORMAT": "compact"})
+        """A backend with the compact format receives the design-note shape."""
+        memory_hub(backend={"OPTIONS": {"format": "compact"}})
         track(
             "edx.course.enrollment.activated",
             None,

@@ -1,28 +1,35 @@
 """The backend base class: it owns the delivery flow, subclasses fill in two hooks.
 
-A batch reaches a backend as JSON lines (one rendered event per line, exactly
-as processors left it). :meth:`Backend.deliver` runs the flow:
+A batch reaches a backend as processed envelopes (one
+:meth:`~event_hub.envelope.Envelope.to_wire` JSON object per line, exactly as
+the processors of its route left them). :meth:`Backend.deliver` runs the flow:
 
-1. :meth:`Backend.serialize` each line into what the destination takes. Raising
-   :class:`~event_hub.exceptions.EventRejected` for one event sets that event
-   aside (it is dead-lettered alone) and the rest goes on.
-2. :meth:`Backend.send` the serialized items in one call.
+1. :meth:`Backend.transform` turns each envelope into what the destination
+   takes (its own wire format: a tracking-log line, a Segment message, an xAPI
+   statement). Raising :class:`~event_hub.exceptions.EventRejected` for one
+   event sets that event aside (it is dead-lettered alone) and the rest goes on.
+2. :meth:`Backend.send` the transformed items in one call.
 3. Any error from ``send`` is classified by :meth:`Backend.classify` as
    retryable (the task retries the whole batch with backoff) or permanent
    (dead-lettered at once).
 
 A concrete backend is usually a dozen lines: ``send`` and perhaps
-``serialize``, ``check_options`` and ``retryable``.
+``transform``, ``check_options`` and ``retryable``. A backend may also state
+its own retry limits (:attr:`Backend.retry_max` …); ``BACKENDS[name]`` keys
+override them.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
 import orjson
 
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
 from event_hub.exceptions import (
     DeliveryError,
     EventRejected,
@@ -52,6 +59,10 @@ class Backend:
 
     #: Exception types from ``send`` that mean "try again later".
     retryable: ClassVar[tuple[type[BaseException], ...]] = (OSError, TimeoutError, ConnectionError)
+    #: This backend's own retry limits (``None``: the ``EVENT_HUB`` defaults).
+    retry_max: ClassVar[int | None] = None
+    retry_backoff_seconds: ClassVar[float | None] = None
+    retry_backoff_max_seconds: ClassVar[float | None] = None
 
     def __init__(self, name: str, **options: Any) -> None:
         # Options reach here from ``OPTIONS`` directly (a backend without its own ``__init__``)
@@ -64,23 +75,23 @@ class Backend:
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
-        """Names ``OPTIONS`` may use (the keyword parameters of ``__init__``)."""
-        import inspect
-
-        params = inspect.signature(cls.__init__).parameters
-        return tuple(p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        """Names ``OPTIONS`` may use (the keyword-only parameters of every ``__init__`` in the MRO)."""
+        names: dict[str, None] = {}
+        for klass in cls.__mro__:
+            names.update(dict.fromkeys(_keyword_only(klass)))
+        return tuple(names)
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> list[str]:
         """Problems with ``options``, as messages for the system checks (none by default)."""
         return []
 
-    def serialize(self, line: bytes) -> Any:
-        """Turn one JSON line into what :meth:`send` takes (the decoded dict by default)."""
-        return orjson.loads(line)
+    def transform(self, envelope: Envelope) -> Any:
+        """Turn one envelope into what :meth:`send` takes (the envelope itself by default)."""
+        return envelope
 
-    def send(self, items: Sequence[Any]) -> None:
-        """Deliver ``items`` to the destination; raise on failure."""
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
+        """Deliver ``items`` (the transformed events of ``batch``) to the destination; raise on failure."""
         raise NotImplementedError
 
     def classify(self, exc: Exception) -> DeliveryError:
@@ -92,20 +103,20 @@ class Backend:
         error.__cause__ = exc
         return error
 
-    def deliver(self, lines: Sequence[bytes]) -> DeliveryResult:
-        """Serialize, send and classify; raises only :class:`DeliveryError` subclasses."""
+    def deliver(self, batch: Batch) -> DeliveryResult:
+        """Transform, send and classify; raises only :class:`DeliveryError` subclasses."""
         items: list[Any] = []
         rejected: list[Rejected] = []
-        for line in lines:
+        for line in batch.lines:
             try:
-                items.append(self.serialize(line))
+                items.append(self.transform(decode(line)))
             except EventRejected as exc:
                 rejected.append(Rejected(line=line, reason=str(exc)))
-            except (ValueError, TypeError) as exc:
-                rejected.append(Rejected(line=line, reason=f"cannot serialize: {exc}"))
+            except (ValueError, TypeError, KeyError) as exc:
+                rejected.append(Rejected(line=line, reason=f"cannot transform: {type(exc).__name__}: {exc}"))
         if items:
             try:
-                self.send(items)
+                self.send(items, batch)
             except Exception as exc:
                 raise self.classify(exc) from exc
         return DeliveryResult(delivered=len(items), rejected=tuple(rejected))
@@ -114,10 +125,13 @@ class Backend:
         """Release resources (files, connections); called when settings change."""
 
 
+def decode(line: bytes) -> Envelope:
+    """The envelope one line of a batch carries."""
+    return Envelope.from_wire(orjson.loads(line))
+
+
 def _keyword_only(klass: type) -> tuple[str, ...]:
     """Keyword-only parameters of the ``__init__`` that ``klass`` itself defines."""
-    import inspect
-
     init = vars(klass).get("__init__")
     if init is None:
         return ()

@@ -7,6 +7,12 @@
 * Before each batch the path is ``stat``-ed; when logrotate moved or removed
   the file, the backend reopens (``copytruncate`` needs nothing: ``O_APPEND``
   writes at the new end).
+* Each line is the envelope in the ``format`` option's shape (``openedx``, the
+  platform's tracking log, by default; see :mod:`event_hub.backends.formats`).
+* A batch is written once even when it is delivered twice (a worker killed
+  after writing it): batch ids are recorded beside the file and checked under
+  the same lock (:mod:`event_hub.backends.ledger`); ``deduplicate=False`` turns
+  this off.
 * An event over ``max_event_bytes`` is never cut into invalid JSON. With
   ``oversize="dead_letter"`` (default) it is set aside whole for the dead-letter
   table; with ``oversize="truncate"`` its largest strings inside ``event`` are
@@ -18,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,10 @@ from typing import Any
 import orjson
 
 from event_hub.backends.base import Backend
+from event_hub.backends.formats import check_format_options, renderer
+from event_hub.backends.ledger import BatchLedger
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
 from event_hub.exceptions import EventRejected
 
 OVERSIZE_POLICIES = ("dead_letter", "truncate")
@@ -44,12 +55,17 @@ class JsonLinesBackend(Backend):
         max_event_bytes: int = 65536,
         oversize: str = "dead_letter",
         fsync: bool = False,
+        format: str = "openedx",
+        extra_fields: Sequence[str] = (),
+        deduplicate: bool = True,
     ) -> None:
-        super().__init__(name, path=path, max_event_bytes=max_event_bytes, oversize=oversize, fsync=fsync)
+        super().__init__(name)
         self.path = Path(path)
         self.max_event_bytes = max_event_bytes
         self.oversize = oversize
         self.fsync = fsync
+        self.render = renderer(format, extra_fields)
+        self.ledger = BatchLedger(self.path) if deduplicate else None
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -70,10 +86,11 @@ class JsonLinesBackend(Backend):
             problems.append("OPTIONS['max_event_bytes'] must be an integer of at least 1024")
         if options.get("oversize", "dead_letter") not in OVERSIZE_POLICIES:
             problems.append(f"OPTIONS['oversize'] must be one of {OVERSIZE_POLICIES}")
-        return problems
+        return problems + check_format_options(dict(options))
 
-    def serialize(self, line: bytes) -> bytes:
-        """The line itself; oversize lines are truncated or rejected, never cut."""
+    def transform(self, envelope: Envelope) -> bytes:
+        """The envelope's line; oversize lines are truncated or rejected, never cut."""
+        line = orjson.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS)
         if len(line) < self.max_event_bytes:
             return line
         if self.oversize == "truncate":
@@ -83,13 +100,22 @@ class JsonLinesBackend(Backend):
             f"of backend {self.name!r}"
         )
 
-    def send(self, items: Sequence[bytes]) -> None:
+    def send(self, items: Sequence[bytes], batch: Batch) -> None:
         data = b"\n".join(items) + b"\n"
+        key = f"{batch.id}:{zlib.crc32(data):08x}"
         with self._lock:
             fd = self._open()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                start = os.fstat(fd).st_size
+                if self.ledger is not None:
+                    self.ledger.refresh()
+                    self.ledger.recover(fd)
+                    if key in self.ledger:
+                        return  # a redelivery of a batch this file already holds
+                st = os.fstat(fd)
+                start = st.st_size
+                if self.ledger is not None:
+                    self.ledger.begin(key, st.st_ino, start, len(data))
                 try:
                     _write_all(fd, data)
                     if self.fsync:

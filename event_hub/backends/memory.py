@@ -8,10 +8,15 @@ this in a context manager; use that rather than this module directly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from event_hub.backends.base import Backend
+from event_hub.backends.formats import check_format_options, renderer
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
 
 _store: dict[str, list[dict[str, Any]]] = {}
 _lock = threading.Lock()
@@ -33,8 +38,27 @@ def clear(name: str | None = None) -> None:
 
 
 class MemoryBackend(Backend):
-    """Append each delivered event (decoded) to an in-process list."""
+    """Append each delivered event, as a JSON-decoded dict, to an in-process list.
 
-    def send(self, items: Sequence[dict[str, Any]]) -> None:
+    ``format=None`` (default) keeps the whole envelope (every field, ``id`` and
+    ``context.anonymous_user_id`` included); ``"openedx"`` or ``"compact"`` keeps
+    the line the file backend would write.
+    """
+
+    def __init__(self, name: str, *, format: str | None = None, extra_fields: Sequence[str] = ()) -> None:
+        super().__init__(name)
+        self.render = renderer(format, extra_fields) if format is not None else Envelope.to_wire
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[str]:
+        if options.get("format") is None:
+            return []
+        return check_format_options(dict(options))
+
+    def transform(self, envelope: Envelope) -> dict[str, Any]:
+        decoded: dict[str, Any] = orjson.loads(orjson.dumps(self.render(envelope)))
+        return decoded
+
+    def send(self, items: Sequence[dict[str, Any]], batch: Batch) -> None:
         with _lock:
             _store.setdefault(self.name, []).extend(items)

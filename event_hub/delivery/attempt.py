@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 import attrs
 
-from event_hub.backends import get_backend
+from event_hub.backends import backend_class, get_backend
 from event_hub.backends.base import Rejected
 from event_hub.conf import hub_settings
 from event_hub.delivery import deadletters
@@ -41,6 +42,55 @@ class Attempt:
         """Whether the whole batch failed for a reason worth retrying."""
         return isinstance(self.error, RetryableDeliveryError)
 
+    @property
+    def retry_after(self) -> float:
+        """The least delay the destination asked for before the next attempt (0 when it did not)."""
+        if isinstance(self.error, RetryableDeliveryError) and self.error.retry_after:
+            return float(self.error.retry_after)
+        return 0.0
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often, and how far apart, a backend's failed batches are retried."""
+
+    max_retries: int
+    backoff_seconds: float
+    backoff_max_seconds: float
+
+    def delay(self, retries_so_far: int, attempt: Attempt | None = None) -> float:
+        """Delay before retry number ``retries_so_far + 1``: exponential, capped, with "equal jitter".
+
+        The ceiling is ``backoff_seconds * 2 ** retries_so_far`` (at most
+        ``backoff_max_seconds``); the delay is drawn between half the ceiling
+        and the ceiling, so retries of many batches spread out but never come
+        back at once. A ``Retry-After`` of the failed attempt is a lower bound.
+        """
+        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** min(retries_so_far, 64))
+        delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # jitter, not cryptography
+        return max(delay, attempt.retry_after if attempt is not None else 0.0)
+
+
+def retry_policy(backend: str) -> RetryPolicy:
+    """The retry policy of ``backend``: its ``BACKENDS`` keys, else its class's, else ``EVENT_HUB``'s."""
+    config = hub_settings.backend_configs().get(backend, {})
+    try:
+        cls: Any = backend_class(config.get("ENGINE"), backend)
+    except ConfigurationError:
+        cls = None
+
+    def pick(key: str, attribute: str) -> Any:
+        if config.get(key) is not None:
+            return config[key]
+        own = getattr(cls, attribute, None)
+        return own if own is not None else getattr(hub_settings, key)
+
+    return RetryPolicy(
+        max_retries=int(pick("RETRY_MAX", "retry_max")),
+        backoff_seconds=float(pick("RETRY_BACKOFF_SECONDS", "retry_backoff_seconds")),
+        backoff_max_seconds=float(pick("RETRY_BACKOFF_MAX_SECONDS", "retry_backoff_max_seconds")),
+    )
+
 
 def try_deliver(batch: Batch) -> Attempt:
     """Give ``batch`` to its backend once; never raises."""
@@ -51,7 +101,7 @@ def try_deliver(batch: Batch) -> Attempt:
     except Exception as exc:  # noqa: BLE001 - a backend that cannot be built: keep the batch as a dead letter
         return Attempt(error=_permanent(f"backend {batch.backend!r} cannot be built: {exc!r}", exc))
     try:
-        result = backend.deliver(batch.lines)
+        result = backend.deliver(batch)
     except DeliveryError as exc:
         return Attempt(error=exc)
     except Exception as exc:  # noqa: BLE001 - a bug in the backend: dead-letter the batch (with the traceback)
@@ -65,19 +115,17 @@ def _permanent(message: str, cause: BaseException) -> PermanentDeliveryError:
     return error
 
 
-def backoff_seconds(retries_so_far: int) -> float:
-    """Delay before retry number ``retries_so_far + 1``: exponential, capped, with "equal jitter".
-
-    The ceiling is ``RETRY_BACKOFF_SECONDS * 2 ** retries_so_far`` (at most
-    ``RETRY_BACKOFF_MAX_SECONDS``); the delay is drawn between half the ceiling
-    and the ceiling, so retries of many batches spread out but never come
-    back at once.
-    """
-    ceiling = min(
-        float(hub_settings.RETRY_BACKOFF_MAX_SECONDS),
-        float(hub_settings.RETRY_BACKOFF_SECONDS) * 2 ** min(retries_so_far, 64),
-    )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # jitter, not cryptography
+def backoff_seconds(retries_so_far: int, batch: Batch | None = None, attempt: Attempt | None = None) -> float:
+    """Delay before retry number ``retries_so_far + 1`` of ``batch`` (see :meth:`RetryPolicy.delay`)."""
+    if batch is None:
+        policy = RetryPolicy(
+            max_retries=int(hub_settings.RETRY_MAX),
+            backoff_seconds=float(hub_settings.RETRY_BACKOFF_SECONDS),
+            backoff_max_seconds=float(hub_settings.RETRY_BACKOFF_MAX_SECONDS),
+        )
+    else:
+        policy = retry_policy(batch.backend)
+    return policy.delay(retries_so_far, attempt)
 
 
 def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
@@ -99,7 +147,7 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
         )
     if attempt.error is None:
         return False
-    if attempt.retryable and attempts_made <= hub_settings.RETRY_MAX:
+    if attempt.retryable and attempts_made <= retry_policy(batch.backend).max_retries:
         logger.warning(
             "delivery of batch %s to %s failed (attempt %d), will retry: %s",
             batch.id, batch.backend, attempts_made, attempt.error,

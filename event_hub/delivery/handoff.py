@@ -158,7 +158,9 @@ def forward(batch: Batch, *, attempts: int) -> Forwarded:
         outcome = try_deliver(batch)
         made = attempts + 1
         if settle(batch, outcome, attempts_made=made):
-            return Forwarded("retried", made, error=str(outcome.error), delay=backoff_seconds(attempts))
+            return Forwarded(
+                "retried", made, error=str(outcome.error), delay=backoff_seconds(attempts, batch, outcome)
+            )
         return Forwarded("dead" if outcome.error else "delivered", made)
     try:
         broker.publish(batch, retries=attempts)

@@ -6,7 +6,8 @@ sinks can drop the duplicates). Each message is one batch for one backend, so
 a failing backend never makes another backend send twice.
 
 Failures are classified by the backend: retryable ones are retried with
-exponential backoff up to ``RETRY_MAX`` times, permanent ones and exhausted
+exponential backoff up to ``RETRY_MAX`` times (the backend's own limits when it has them; a
+``Retry-After`` from the destination is the least delay), permanent ones and exhausted
 retries are dead-lettered. If the retry cannot be published, the batch is
 parked in the outbox; if the database cannot take a dead letter or an outbox
 row either, the message is requeued rather than dropped.
@@ -22,7 +23,7 @@ from celery.exceptions import Reject
 from django.db import DatabaseError
 
 from event_hub.delivery import outbox, spool
-from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
+from event_hub.delivery.attempt import Attempt, backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.exceptions import HandOffError
 
@@ -48,7 +49,7 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
     try:
         retry = settle(batch, outcome, attempts_made=retries + 1)
         if retry:
-            _retry(self, batch, retries, str(outcome.error))
+            _retry(self, batch, retries, outcome)
     except (DatabaseError, HandOffError) as exc:
         logger.error("cannot record the outcome of batch %s (%s); requeueing it", batch.id, exc)
         time.sleep(REQUEUE_PAUSE)
@@ -56,9 +57,10 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
     return outcome.delivered
 
 
-def _retry(task: Task, batch: Batch, retries: int, error: str) -> None:
+def _retry(task: Task, batch: Batch, retries: int, outcome: Attempt) -> None:
     """Publish the retry and end the task in the RETRY state; park the batch if the retry cannot go out."""
-    countdown = backoff_seconds(retries)
+    error = str(outcome.error)
+    countdown = backoff_seconds(retries, batch, outcome)
     try:
         retry = task.retry(countdown=countdown, throw=False)
     except Exception as exc:  # noqa: BLE001 - the retry could not be published: park it instead

@@ -2,9 +2,12 @@
 
 For backend ``B`` the chain is::
 
-    EVENT_HUB["PROCESSORS"]  +  BACKENDS[B]["PROCESSORS"]  +  OutputFormat(B.FORMAT)  +  Privacy()
+    EVENT_HUB["PROCESSORS"]  +  BACKENDS[B]["PROCESSORS"]  +  Privacy(B.PRIVACY)
 
-where ``Privacy()`` is left out only for a backend with ``"PII": True``.
+where ``Privacy`` is left out only for a backend with ``"PII": True``. A
+processor that raises (anything but :class:`DropEvent`) stops the event for
+that backend only: :meth:`Route.apply` lets the error through and the tracker
+logs it with its traceback while the other backends still get the event.
 
 A processor entry is an import path (of a callable, or of a class built with
 no arguments), a ``[path, {keyword arguments}]`` pair, or a callable object.
@@ -23,7 +26,6 @@ from event_hub.conf import hub_settings, on_reload
 from event_hub.envelope import Envelope
 from event_hub.exceptions import ConfigurationError, DropEvent
 from event_hub.processors import Processor
-from event_hub.processors.formats import OutputFormat
 from event_hub.processors.privacy import Privacy
 
 
@@ -100,12 +102,12 @@ def routes() -> Routes:
     for name, config in hub_settings.backend_configs().items():
         where = f"EVENT_HUB['BACKENDS'][{name!r}]"
         own = build_processors(config["PROCESSORS"], f"{where}['PROCESSORS']")
-        try:
-            tail: list[Processor] = [OutputFormat(config["FORMAT"])]
-        except ValueError as exc:
-            raise ConfigurationError(f"{where}['FORMAT']: {exc}") from exc
+        tail: list[Processor] = []
         if not config["PII"]:
-            tail.append(Privacy())
+            try:
+                tail.append(Privacy(config["PRIVACY"]))
+            except ValueError as exc:
+                raise ConfigurationError(f"{where}['PRIVACY']: {exc}") from exc
         built.append(Route(backend=name, processors=(*own, *tail), pii=bool(config["PII"])))
     return Routes(shared=shared, routes=tuple(built))
 

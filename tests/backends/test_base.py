@@ -15,6 +15,8 @@ from event_hub.backends.base import Backend
 from event_hub.backends.console import ConsoleBackend
 from event_hub.backends.jsonlog import JsonLinesBackend
 from event_hub.backends.memory import MemoryBackend
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
 from event_hub.exceptions import (
     ConfigurationError,
     DeliveryError,
@@ -22,9 +24,9 @@ from event_hub.exceptions import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
-from tests.support_backends import FlakyBackend
+from tests.support_backends import FlakyBackend, as_batch, wire_line
 
-GOOD = orjson.dumps({"id": "a", "event": {}})
+GOOD = wire_line("a")
 
 
 class Failing(Backend):
@@ -34,7 +36,7 @@ class Failing(Backend):
         super().__init__(name)
         self.error = error
 
-    def send(self, items: Sequence[Any]) -> None:
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
         if self.error is not None:
             raise self.error
 
@@ -46,13 +48,12 @@ class Picky(Backend):
         super().__init__(name)
         self.sent: list[Any] = []
 
-    def serialize(self, line: bytes) -> Any:
-        record = orjson.loads(line)
-        if record["id"] == "bad":
+    def transform(self, envelope: Envelope) -> Any:
+        if envelope.id == "bad":
             raise EventRejected("id 'bad' is not allowed")
-        return record
+        return envelope
 
-    def send(self, items: Sequence[Any]) -> None:
+    def send(self, items: Sequence[Any], batch: Batch) -> None:
         self.sent.extend(items)
 
 
@@ -60,7 +61,7 @@ class TestOptions:
     def test_unknown_option_of_a_backend_without_init(self) -> None:
         """A backend that declares no options refuses any (a typo in OPTIONS is an error, not ignored)."""
         with pytest.raises(TypeError, match="unknown option"):
-            MemoryBackend("m", colour="blue")
+            Failing.__mro__[1]("m", colour="blue")
 
     def test_unknown_option_of_a_backend_with_init(self) -> None:
         """A backend with keyword options refuses others."""
@@ -77,12 +78,16 @@ class TestOptions:
         """A subclass of a concrete backend builds though its parent passes on options it does not declare."""
         backend = FlakyBackend("f", path=str(tmp_path / "f.log"), counter=str(tmp_path / "n"), failures=0)
         assert backend.max_event_bytes == 65536
-        assert FlakyBackend.option_names() == ("path", "counter", "failures", "max_event_bytes")
+        assert FlakyBackend.option_names()[:4] == ("path", "counter", "failures", "max_event_bytes")
+        assert set(JsonLinesBackend.option_names()) < set(FlakyBackend.option_names())
 
     def test_option_names_are_the_keyword_parameters(self) -> None:
         """option_names lists the keyword-only parameters, for the system checks."""
-        assert JsonLinesBackend.option_names() == ("path", "max_event_bytes", "oversize", "fsync")
-        assert MemoryBackend.option_names() == ()
+        assert JsonLinesBackend.option_names() == (
+            "path", "max_event_bytes", "oversize", "fsync", "format", "extra_fields", "deduplicate"
+        )
+        assert MemoryBackend.option_names() == ("format", "extra_fields")
+        assert Picky.option_names() == ()
 
     def test_engine_must_be_a_backend(self, hub: Callable[..., Any]) -> None:
         """An ENGINE that is not a Backend subclass, or cannot be imported, is a ConfigurationError."""
@@ -114,7 +119,7 @@ class TestRegistry:
         )
         first = get_backend("log")
         assert get_backend("log") is first
-        first.deliver([GOOD])
+        first.deliver(as_batch([GOOD]))
         assert first._fd is not None  # type: ignore[attr-defined]
         hub(
             BACKENDS={
@@ -138,7 +143,7 @@ class TestClassify:
     def test_os_errors_are_retryable(self, error: Exception) -> None:
         """OSError and its kin (disk full, connection reset, timeout) are worth retrying."""
         with pytest.raises(RetryableDeliveryError) as caught:
-            Failing("f", error=error).deliver([GOOD])
+            Failing("f", error=error).deliver(as_batch([GOOD]))
         assert caught.value.__cause__ is error
         assert type(error).__name__ in str(caught.value)
 
@@ -146,14 +151,14 @@ class TestClassify:
     def test_other_errors_are_permanent(self, error: Exception) -> None:
         """ValueError and anything else not listed as retryable is permanent."""
         with pytest.raises(PermanentDeliveryError) as caught:
-            Failing("f", error=error).deliver([GOOD])
+            Failing("f", error=error).deliver(as_batch([GOOD]))
         assert caught.value.__cause__ is error
 
     def test_delivery_errors_pass_through(self) -> None:
         """A backend raising a DeliveryError itself chooses its class."""
         error = RetryableDeliveryError("rate limited")
         with pytest.raises(DeliveryError) as caught:
-            Failing("f", error=error).deliver([GOOD])
+            Failing("f", error=error).deliver(as_batch([GOOD]))
         assert caught.value is error
 
     def test_retryable_types_can_be_extended(self) -> None:
@@ -163,44 +168,54 @@ class TestClassify:
             retryable = (*Backend.retryable, LookupError)
 
         with pytest.raises(RetryableDeliveryError):
-            Lenient("l", error=KeyError("k")).deliver([GOOD])
+            Lenient("l", error=KeyError("k")).deliver(as_batch([GOOD]))
 
 
 class TestRejection:
     def test_unparseable_line_is_rejected_alone(self) -> None:
         """A line that is not JSON is rejected; the other events are still sent."""
         backend = Picky("p")
-        result = backend.deliver([GOOD, b"{not json", GOOD])
+        result = backend.deliver(as_batch([GOOD, b"{not json", GOOD]))
         assert result.delivered == 2
         [rejected] = result.rejected
         assert rejected.line == b"{not json"
-        assert rejected.reason.startswith("cannot serialize")
+        assert rejected.reason.startswith("cannot transform")
         assert len(backend.sent) == 2
 
     def test_event_rejected_sets_one_event_aside(self) -> None:
-        """EventRejected from serialize sets that event aside with its reason."""
+        """EventRejected from transform sets that event aside with its reason."""
         backend = Picky("p")
-        result = backend.deliver([GOOD, orjson.dumps({"id": "bad"})])
+        result = backend.deliver(as_batch([GOOD, wire_line("bad")]))
         assert [r.reason for r in result.rejected] == ["id 'bad' is not allowed"]
-        assert [item["id"] for item in backend.sent] == ["a"]
+        assert [item.id for item in backend.sent] == ["a"]
+
+    def test_line_that_is_not_an_envelope_is_rejected_alone(self) -> None:
+        """JSON that lacks the envelope's fields is set aside with the missing member named."""
+        backend = Picky("p")
+        result = backend.deliver(as_batch([GOOD, orjson.dumps({"id": "x"})]))
+        assert [r.reason for r in result.rejected] == ["cannot transform: KeyError: 'name'"]
+        assert len(backend.sent) == 1
 
     def test_nothing_is_sent_when_every_event_is_rejected(self) -> None:
         """A batch with no serializable event makes no send call."""
         backend = Failing("f", error=AssertionError("send must not be called"))
-        result = backend.deliver([b"nope", b"[also"])
+        result = backend.deliver(as_batch([b"nope", b"[also"]))
         assert (result.delivered, len(result.rejected)) == (0, 2)
 
 
 class TestConsoleAndMemory:
     def test_console_prints_json_lines(self, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
-        """The console backend writes each event as one line on stdout."""
-        ConsoleBackend("c").deliver([GOOD, GOOD])
-        assert capfdbinary.readouterr().out == GOOD + b"\n" + GOOD + b"\n"
+        """The console backend writes each event as one tracking-log line on stdout."""
+        ConsoleBackend("c").deliver(as_batch([GOOD, GOOD]))
+        out = capfdbinary.readouterr().out.splitlines()
+        assert len(out) == 2
+        assert orjson.loads(out[0])["name"] == "test.event"
+        assert "id" not in orjson.loads(out[0])
 
     def test_console_can_use_stderr(self, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
         """stream="stderr" writes to standard error."""
-        ConsoleBackend("c", stream="stderr").deliver([GOOD])
-        assert capfdbinary.readouterr().err == GOOD + b"\n"
+        ConsoleBackend("c", stream="stderr").deliver(as_batch([GOOD]))
+        assert orjson.loads(capfdbinary.readouterr().err)["name"] == "test.event"
 
     def test_console_checks_its_stream(self) -> None:
         """An unknown stream name is reported by check_options."""
@@ -210,8 +225,9 @@ class TestConsoleAndMemory:
         """Memory backends keep decoded events by name until cleared."""
         from event_hub.backends import memory
 
-        MemoryBackend("one").deliver([GOOD])
-        MemoryBackend("two").deliver([GOOD, GOOD])
+        MemoryBackend("one").deliver(as_batch([GOOD]))
+        MemoryBackend("two").deliver(as_batch([GOOD, GOOD]))
         assert (len(memory.events("one")), len(memory.events("two"))) == (1, 2)
+        assert memory.events("one")[0]["id"] == "a"  # the whole envelope, id included
         memory.clear("one")
         assert (memory.events("one"), len(memory.events("two"))) == ([], 2)

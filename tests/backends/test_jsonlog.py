@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,17 +13,22 @@ from pathlib import Path
 import orjson
 import pytest
 
+from event_hub.backends.base import decode
 from event_hub.backends.jsonlog import TRUNCATION_MARKER, JsonLinesBackend, truncate_line
+from event_hub.delivery.batch import Batch
 from event_hub.exceptions import EventRejected, RetryableDeliveryError
 from tests.conftest import ROOT
-from tests.support_backends import read_lines, wait_for
+from tests.support_backends import as_batch, read_lines, wait_for, wire_line
 
 
 def line(number: int, size: int = 0, **fields: object) -> bytes:
     """A rendered event line; ``size`` pads ``event.text`` to about that many bytes."""
-    return orjson.dumps(
-        {"id": f"e{number}", "name": "test.event", "event": {"n": number, "text": "x" * size, **fields}}
-    )
+    return wire_line(f"e{number}", {"n": number, "text": "x" * size, **fields})
+
+
+def ids(raw_lines: list[bytes]) -> list[str]:
+    """The event ids of lines written with ``extra_fields=["id"]``."""
+    return [orjson.loads(raw)["id"] for raw in raw_lines]
 
 
 @pytest.fixture(name="log")
@@ -32,14 +38,14 @@ def fixture_log(tmp_path: Path) -> Path:
 
 @pytest.fixture(name="backend")
 def fixture_backend(log: Path) -> JsonLinesBackend:
-    return JsonLinesBackend("log", path=str(log))
+    return JsonLinesBackend("log", path=str(log), extra_fields=["id"])
 
 
 class TestLines:
     def test_each_event_is_one_json_line(self, backend: JsonLinesBackend, log: Path) -> None:
         """A batch becomes one parseable line per event, in order, ending with a newline (folder created)."""
         lines = [line(n, text="with \n newline and \u2028 separator") for n in range(3)]
-        result = backend.deliver(lines)
+        result = backend.deliver(as_batch(lines))
         assert (result.delivered, result.rejected) == (3, ())
         data = log.read_bytes()
         assert data.endswith(b"\n")
@@ -47,29 +53,31 @@ class TestLines:
 
     def test_batches_append(self, backend: JsonLinesBackend, log: Path) -> None:
         """A second batch is appended after the first, never overwriting it."""
-        backend.deliver([line(0)])
-        backend.deliver([line(1), line(2)])
+        backend.deliver(as_batch([line(0)]))
+        backend.deliver(as_batch([line(1), line(2)]))
         assert [orjson.loads(raw)["id"] for raw in read_lines(log)] == ["e0", "e1", "e2"]
 
     def test_fsync_option_writes_the_same(self, log: Path) -> None:
         """fsync=True still writes whole lines (and flushes them to disk)."""
-        JsonLinesBackend("log", path=str(log), fsync=True).deliver([line(0)])
-        assert read_lines(log) == [line(0)]
+        JsonLinesBackend("log", path=str(log), fsync=True, extra_fields=["id"]).deliver(as_batch([line(0)]))
+        assert ids(read_lines(log)) == ["e0"]
 
 
 WRITER = textwrap.dedent(
     """
     import os, sys, time, orjson
     from event_hub.backends.jsonlog import JsonLinesBackend
+    from tests.support_backends import as_batch, wire_line
     path, writer, batches, per_batch, size, go = sys.argv[1:]
     backend = JsonLinesBackend("log", path=path)
     open(f"{go}.ready.{writer}", "w").close()
     while not os.path.exists(go):
         time.sleep(0.001)
     for b in range(int(batches)):
-        lines = [orjson.dumps({"writer": writer, "batch": b, "n": n, "pad": "x" * int(size)})
+        lines = [wire_line(f"{writer}-{b}-{n}",
+                           {"writer": writer, "batch": b, "n": n, "pad": "x" * int(size)})
                  for n in range(int(per_batch))]
-        backend.deliver(lines)
+        backend.deliver(as_batch(lines))
     """
 )
 
@@ -104,38 +112,40 @@ class TestConcurrentWriters:
         records = [orjson.loads(raw) for raw in read_lines(log)]
         assert len(records) == writers * batches * per_batch
         # One write per batch under the lock: a batch's lines are never split by another writer's.
-        runs = [(r["writer"], r["batch"]) for r in records]
+        runs = [(r["event"]["writer"], r["event"]["batch"]) for r in records]
         for start in range(0, len(runs), per_batch):
             chunk = runs[start : start + per_batch]
             assert len(set(chunk)) == 1, f"batch interleaved at line {start}: {chunk}"
-            assert [r["n"] for r in records[start : start + per_batch]] == list(range(per_batch))
+            assert [r["event"]["n"] for r in records[start : start + per_batch]] == list(range(per_batch))
 
 
 class TestLogrotate:
     def test_renamed_file_is_reopened_at_the_path(self, backend: JsonLinesBackend, log: Path) -> None:
         """After logrotate renames the file, the next batch goes to a new file at the configured path."""
-        backend.deliver([line(0)])
+        backend.deliver(as_batch([line(0)]))
         rotated = log.with_name("tracking.log.1")
         log.rename(rotated)
-        backend.deliver([line(1)])
-        assert read_lines(rotated) == [line(0)]
-        assert read_lines(log) == [line(1)]
+        backend.deliver(as_batch([line(1)]))
+        assert ids(read_lines(rotated)) == ["e0"]
+        assert ids(read_lines(log)) == ["e1"]
 
     def test_removed_file_is_recreated(self, backend: JsonLinesBackend, log: Path) -> None:
         """After the file is deleted, the next batch creates it again."""
-        backend.deliver([line(0)])
+        backend.deliver(as_batch([line(0)]))
         log.unlink()
-        backend.deliver([line(1)])
-        assert read_lines(log) == [line(1)]
+        backend.deliver(as_batch([line(1)]))
+        assert ids(read_lines(log)) == ["e1"]
 
     def test_copytruncate_writes_continue_at_the_new_end(self, backend: JsonLinesBackend, log: Path) -> None:
         """After copytruncate empties the file in place, writes start at offset 0: no hole, whole lines."""
-        backend.deliver([line(0, size=500), line(1, size=500)])
+        backend.deliver(as_batch([line(0, size=500), line(1, size=500)]))
         log.with_name("tracking.log.1").write_bytes(log.read_bytes())
         with open(log, "r+b") as handle:
             handle.truncate(0)
-        backend.deliver([line(2)])
-        assert log.read_bytes() == line(2) + b"\n"
+        backend.deliver(as_batch([line(2)]))
+        data = log.read_bytes()
+        assert data.endswith(b"\n")
+        assert ids(data.splitlines()) == ["e2"]
 
 
 class TestOversize:
@@ -144,26 +154,28 @@ class TestOversize:
         backend = JsonLinesBackend("log", path=str(log), max_event_bytes=1024)
         big = line(1, size=2000)
         with pytest.raises(EventRejected, match="max_event_bytes=1024"):
-            backend.serialize(big)
-        result = backend.deliver([line(0), big, line(2)])
+            backend.transform(decode(big))
+        result = backend.deliver(as_batch([line(0), big, line(2)]))
         assert result.delivered == 2
         assert [r.line for r in result.rejected] == [big]
-        assert read_lines(log) == [line(0), line(2)]
+        assert [orjson.loads(raw)["event"]["n"] for raw in read_lines(log)] == [0, 2]
 
     def test_a_line_exactly_at_the_limit_is_not_written(self, log: Path) -> None:
         """max_event_bytes bounds the line with its newline: a line of exactly max_event_bytes is too big."""
         backend = JsonLinesBackend("log", path=str(log), max_event_bytes=1024)
-        fits = line(0, size=1023 - len(line(0)))
+        rendered = len(backend.transform(decode(line(0))))
+        fits = backend.transform(decode(line(0, size=1023 - rendered)))
         assert len(fits) == 1023
-        assert backend.serialize(fits) == fits
         with pytest.raises(EventRejected):
-            backend.serialize(line(0, size=1024 - len(line(0))))
+            backend.transform(decode(line(0, size=1024 - rendered)))
 
     def test_truncate_policy_keeps_valid_json_under_the_limit(self, log: Path) -> None:
         """oversize="truncate": valid JSON within the limit, cut strings marked, their paths listed."""
-        backend = JsonLinesBackend("log", path=str(log), max_event_bytes=2048, oversize="truncate")
+        backend = JsonLinesBackend(
+            "log", path=str(log), max_event_bytes=2048, oversize="truncate", extra_fields=["id"]
+        )
         big = line(7, size=5000, answer={"essay": "é" * 3000, "short": "kept"})
-        result = backend.deliver([big])
+        result = backend.deliver(as_batch([big]))
         assert result.delivered == 1
         [written] = read_lines(log)
         assert len(written) + 1 <= 2048
@@ -198,15 +210,16 @@ FAILING_WRITE = textwrap.dedent(
     import json, os, resource, signal, sys, orjson
     from event_hub.backends.jsonlog import JsonLinesBackend
     from event_hub.exceptions import DeliveryError
+    from tests.support_backends import as_batch, wire_line
     path = sys.argv[1]
     backend = JsonLinesBackend("log", path=path)
-    backend.deliver([orjson.dumps({"batch": 1, "n": n}) for n in range(3)])
+    backend.deliver(as_batch([wire_line(f"a{n}", {"batch": 1, "n": n}) for n in range(3)]))
     size = os.path.getsize(path)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    big = [orjson.dumps({"batch": 2, "n": n, "pad": "z" * 1000}) for n in range(20)]
+    big = [wire_line(f"b{n}", {"batch": 2, "n": n, "pad": "z" * 1000}) for n in range(20)]
     resource.setrlimit(resource.RLIMIT_FSIZE, (size + 10000, resource.RLIM_INFINITY))
     try:
-        backend.deliver(big)
+        backend.deliver(as_batch(big))
         outcome = {"raised": None}
     except DeliveryError as exc:
         outcome = {"raised": type(exc).__name__, "cause": type(exc.__cause__).__name__,
@@ -234,7 +247,7 @@ class TestFailingWrite:
         assert (outcome["cause"], outcome["errno"]) == ("OSError", 27)  # EFBIG
         data = log.read_bytes()
         assert len(data) == outcome["size_before"]
-        assert [orjson.loads(raw)["batch"] for raw in data.splitlines()] == [1, 1, 1]
+        assert [orjson.loads(raw)["event"]["batch"] for raw in data.splitlines()] == [1, 1, 1]
         assert data.endswith(b"\n")
 
 
@@ -254,3 +267,95 @@ class TestCheckOptions:
     def test_good_options_pass(self, log: Path) -> None:
         """A writable path with defaults has no problem."""
         assert JsonLinesBackend.check_options({"path": str(log)}) == []
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from event_hub.backends import jsonlog
+    from event_hub.delivery.batch import Batch
+    from tests.support_backends import wire_line
+    path, batch_id, when = sys.argv[1:]
+    write_all = jsonlog._write_all
+
+    def dying_write(fd, data):
+        if when == "mid-write":
+            write_all(fd, data[: len(data) // 2])
+        else:
+            write_all(fd, data)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    jsonlog._write_all = dying_write
+    backend = jsonlog.JsonLinesBackend("log", path=path, extra_fields=["id"])
+    lines = [wire_line(f"k{n}", {"n": n}) for n in range(50)]
+    backend.deliver(Batch(backend="log", id=batch_id, lines=lines))
+    """
+)
+
+
+class TestRedelivery:
+    """A batch delivered twice is written once (the ledger beside the file, see backends/ledger.py)."""
+
+    @staticmethod
+    def batch(batch_id: str = "b1", count: int = 50) -> Batch:
+        return Batch(backend="log", id=batch_id, lines=[wire_line(f"k{n}", {"n": n}) for n in range(count)])
+
+    def test_same_batch_twice_is_written_once(self, backend: JsonLinesBackend, log: Path) -> None:
+        """Delivering the same batch (same id and events) again leaves the file as it was."""
+        backend.deliver(self.batch())
+        before = log.read_bytes()
+        result = backend.deliver(self.batch())
+        assert result.delivered == 50
+        assert log.read_bytes() == before
+
+    def test_other_processes_see_the_ledger(self, log: Path) -> None:
+        """A second backend instance (another worker process) skips what the first wrote."""
+        JsonLinesBackend("log", path=str(log)).deliver(self.batch())
+        JsonLinesBackend("log", path=str(log)).deliver(self.batch())
+        assert len(read_lines(log)) == 50
+
+    def test_a_subset_under_the_same_id_is_written(self, backend: JsonLinesBackend, log: Path) -> None:
+        """One event of a batch replayed alone (a dead letter) is not mistaken for the whole batch."""
+        batch = self.batch()
+        backend.deliver(batch)
+        backend.deliver(batch.subset(batch.lines[:1]))
+        assert ids(read_lines(log)).count("k0") == 2
+
+    def test_deduplicate_off_writes_every_delivery(self, log: Path) -> None:
+        """deduplicate=False keeps no ledger and appends every delivery."""
+        backend = JsonLinesBackend("log", path=str(log), deduplicate=False)
+        backend.deliver(self.batch())
+        backend.deliver(self.batch())
+        assert len(read_lines(log)) == 100
+        assert not log.with_name("tracking.log.batches").exists()
+
+    def test_ledger_is_bounded(self, log: Path) -> None:
+        """The ledger is rewritten to its last ``keep`` batches once it holds twice as many."""
+        backend = JsonLinesBackend("log", path=str(log))
+        assert backend.ledger is not None
+        backend.ledger.keep = 5
+        for number in range(12):
+            backend.deliver(self.batch(f"b{number}", count=1))
+        ledger_lines = log.with_name("tracking.log.batches").read_text().splitlines()
+        assert len(ledger_lines) <= 11
+        backend.deliver(self.batch("b11", count=1))  # still remembered
+        assert len(read_lines(log)) == 12
+
+    @pytest.mark.parametrize("when", ["mid-write", "after-write"])
+    def test_sigkill_during_a_batch_then_redelivery(self, log: Path, when: str) -> None:
+        """A writer SIGKILLed mid-batch or after writing it: the batch delivered again is in the file once."""
+        result = subprocess.run(
+            [sys.executable, "-c", KILLED_WRITER, str(log), "b1", when],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+        written = log.read_bytes()
+        if when == "mid-write":
+            assert not written.endswith(b"\n")  # the dying writer left half a batch
+        JsonLinesBackend("log", path=str(log), extra_fields=["id"]).deliver(self.batch())
+        data = log.read_bytes()
+        assert data.endswith(b"\n")
+        assert ids(data.splitlines()) == [f"k{n}" for n in range(50)]

@@ -164,6 +164,32 @@ def _titles(lines: list[str]) -> list[tuple[int, str]]:
     return titles
 
 
+def read_common_fields(path: Path = TRACKING_LOG) -> tuple[frozenset[str], frozenset[str]]:
+    """The root-level common fields and the common ``context`` member fields of the reference.
+
+    Root fields are the ````name```` Field titles between the "Common Fields" and
+    "Student Events" titles; context members are the first column of the list
+    table headed "``context`` Member Field" that follows the ``context`` Field title.
+    """
+    lines = _blank_comments_and_code(path.read_text(encoding="utf-8").splitlines())
+    titles = _titles(lines)
+    start = next(line for line, title in titles if title == "Common Fields")
+    end = next(line for line, title in titles if title == "Student Events")
+    root = frozenset(
+        match.group(1)
+        for line, title in titles
+        if start < line < end and (match := re.fullmatch(r"``(\w+)`` Field", title))
+    )
+    context_start = next(line for line, title in titles if title == "``context`` Field")
+    context_end = next(line for line, title in titles if line > context_start and title.endswith("Field"))
+    members = frozenset(
+        match.group(1)
+        for text in lines[context_start:context_end]
+        if (match := _TABLE_ROW.match(text)) and match.group(1) != "context"
+    )
+    return root, members
+
+
 def read_tracking_log(path: Path = TRACKING_LOG) -> TrackingLogReference:
     """Parse the tracking-log reference into sections (see the module docstring)."""
     lines = _blank_comments_and_code(path.read_text(encoding="utf-8").splitlines())

@@ -12,6 +12,7 @@ from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import forward
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from event_hub.models import DeadLetter
+from tests.support_backends import wire_line
 
 BATCH = Batch(backend="memory", lines=[b'{"id":"a"}', b'{"id":"b"}'])
 
@@ -77,7 +78,7 @@ class TestSettle:
                 }
             },
         )
-        batch = Batch(backend="flaky", lines=[b'{"id":"a"}'])
+        batch = Batch(backend="flaky", lines=[wire_line("a")])
         assert forward(batch, attempts=0).kind == "retried"
         outcome = forward(batch, attempts=1)
         assert (outcome.kind, outcome.attempts) == ("dead", 2)

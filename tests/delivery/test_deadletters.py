@@ -15,11 +15,11 @@ from event_hub.backends import memory
 from event_hub.delivery import deadletters
 from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter
-from tests.support_backends import jsonl_config, read_lines
+from tests.support_backends import jsonl_config, read_lines, wire_line
 
 
 def lines(*ids: str, size: int = 0) -> list[bytes]:
-    return [orjson.dumps({"id": event_id, "event": {"text": "x" * size}}) for event_id in ids]
+    return [wire_line(event_id, {"text": "x" * size}) for event_id in ids]
 
 
 def letter(backend: str, *ids: str, size: int = 0) -> DeadLetter:

@@ -15,7 +15,7 @@ from event_hub.delivery import handoff, outbox
 from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter, OutboxBatch
 from tests.conftest import Worker
-from tests.support_backends import celery_app, jsonl_config, read_lines, wait_for
+from tests.support_backends import celery_app, jsonl_config, read_lines, wait_for, wire_line
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
@@ -23,7 +23,7 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"
 def park(count: int, *, backend: str = "memory", delay: float = 0.0, attempts: int = 0) -> Batch:
     """Park a batch of ``count`` events, due in ``delay`` seconds."""
     batch = Batch(
-        backend=backend, lines=[orjson.dumps({"id": f"{backend}-{n}", "n": n}) for n in range(count)]
+        backend=backend, lines=[wire_line(f"{backend}-{n}", {"n": n}) for n in range(count)]
     )
     outbox.park(batch, error="test", attempts=attempts, delay=delay)
     return batch

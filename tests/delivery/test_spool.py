@@ -27,7 +27,15 @@ from event_hub.delivery.spool import RecoveryReport, SpoolFile
 from event_hub.exceptions import BrokerUnavailableError
 from event_hub.models import OutboxBatch
 from tests.conftest import ENROLLMENT, ROOT, Worker, run_script, subprocess_env
-from tests.support_backends import BrokerProxy, celery_app, jsonl_config, queued_batches, read_lines, wait_for
+from tests.support_backends import (
+    BrokerProxy,
+    celery_app,
+    jsonl_config,
+    queued_batches,
+    read_lines,
+    wait_for,
+    wire_line,
+)
 
 EVENT = "edx.course.enrollment.activated"
 MEMORY = {"ENGINE": "event_hub.backends.memory.MemoryBackend"}
@@ -36,7 +44,7 @@ QUEUE = "event_hub_spool_test"
 
 
 def event_line(number: int, backend: str = "memory") -> bytes:
-    return orjson.dumps({"id": f"{backend}-{number}", "name": "test.event", "event": {"n": number}})
+    return wire_line(f"{backend}-{number}", {"n": number})
 
 
 def batch_of(*numbers: int, backend: str = "memory") -> Batch:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
-import orjson
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -17,13 +16,14 @@ from event_hub.delivery import deadletters
 from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter
 from tests.conftest import ROOT, subprocess_env
+from tests.support_backends import wire_line
 
 MEMORY = {"ENGINE": "event_hub.backends.memory.MemoryBackend"}
 BROKEN = {"ENGINE": "tests.support_backends.BrokenBackend"}
 
 
 def letter(backend: str, count: int = 1, reason: str = DeadLetter.Reason.PERMANENT) -> DeadLetter:
-    batch = Batch(backend=backend, lines=[orjson.dumps({"id": f"{backend}{n}"}) for n in range(count)])
+    batch = Batch(backend=backend, lines=[wire_line(f"{backend}{n}") for n in range(count)])
     return deadletters.record(batch, reason=reason, error="Traceback ...\nValueError: refused", attempts=3)
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
-import orjson
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -14,11 +13,11 @@ from event_hub.backends import memory
 from event_hub.delivery import outbox
 from event_hub.delivery.batch import Batch
 from event_hub.models import OutboxBatch
-from tests.support_backends import celery_app
+from tests.support_backends import celery_app, wire_line
 
 
 def park(count: int, *, delay: float = 0.0, error: str = "ConnectionError: down") -> Batch:
-    batch = Batch(backend="memory", lines=[orjson.dumps({"id": f"e{n}"}) for n in range(count)])
+    batch = Batch(backend="memory", lines=[wire_line(f"e{n}") for n in range(count)])
     outbox.park(batch, error=error, delay=delay)
     return batch
 

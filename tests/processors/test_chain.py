@@ -10,7 +10,6 @@ import pytest
 from event_hub.exceptions import ConfigurationError
 from event_hub.processors.chain import build_processor, routes
 from event_hub.processors.filters import EventNameFilter
-from event_hub.processors.formats import OutputFormat
 from event_hub.processors.privacy import Privacy
 
 
@@ -29,15 +28,15 @@ class TestBuildProcessor:
         with pytest.raises(ConfigurationError):
             build_processor(["event_hub.processors.privacy.Privacy", "not-a-dict"], "where")
         with pytest.raises(ConfigurationError):
-            build_processor("event_hub.envelope.FORMATS", "where")
+            build_processor("event_hub.envelope.SOURCES", "where")
 
 
 class TestRoutes:
     def test_privacy_is_last_unless_pii(self, hub: Callable[..., Any]) -> None:
-        """Every backend ends with OutputFormat then Privacy; a PII backend has no Privacy."""
+        """Every backend ends with Privacy in its PRIVACY mode; a PII backend has no Privacy."""
         hub(
             BACKENDS={
-                "a": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "FORMAT": "compact"},
+                "a": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PRIVACY": "pseudonymise"},
                 "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "PII": True},
                 "off": {"ENGINE": "event_hub.backends.memory.MemoryBackend", "ENABLED": False},
             }
@@ -45,8 +44,7 @@ class TestRoutes:
         table = {route.backend: route for route in routes().routes}
         assert set(table) == {"a", "b"}
         assert isinstance(table["a"].processors[-1], Privacy)
-        assert isinstance(table["a"].processors[-2], OutputFormat)
-        assert table["a"].processors[-2].format == "compact"
+        assert table["a"].processors[-1].mode == "pseudonymise"
         assert not any(isinstance(p, Privacy) for p in table["b"].processors)
         assert routes().any_pii
 
