@@ -29,6 +29,11 @@ DOMAINS: tuple[str, ...] = (
     "cohort",
     "teams",
     "certificate",
+    "course_resources",
+    "notes",
+    "completion",
+    "drag_and_drop",
+    "peer_instruction",
     "ora_deprecated",
     # Course team events
     "instructor",

@@ -68,3 +68,28 @@ class CertificateEvidenceVisited:
     source_url: str = required(
         "Page on which the link to the certificate was followed; the same address as the event's ``referer``."
     )
+
+
+@event_type("edx.certificate.revoked", sources=SERVER, domain=DOMAIN)
+@frozen
+class CertificateRevoked:
+    """The server took a learner's course certificate away (no longer passing, added to the certificate
+    invalidation list, or flagged during a proctored exam)."""
+
+    certificate_id: str = required("The certificate's ``verify_uuid``, as in ``edx.certificate.created``.")
+    certificate_url: str = required("Address of the certificate's web page.")
+    course_id: str = required("Course the certificate was issued for.")
+    enrollment_mode: str = required("Enrollment mode the certificate goes with.")
+    source: str = required(
+        "What asked for the revocation, such as the instructor dashboard's certificate invalidation tool."
+    )
+    user_id: int = required("Numeric id of the learner whose certificate was revoked.")
+
+
+@event_type("edx.certificate.generation.enabled", "edx.certificate.generation.disabled", sources=SERVER,
+            domain=DOMAIN, audience="course_team")
+@frozen
+class CertificateGenerationToggled:
+    """The server switched learner-generated (self-generated) certificates on or off for a course run."""
+
+    course_id: str = required("Course run the setting changed for.")

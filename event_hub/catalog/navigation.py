@@ -26,6 +26,10 @@ class SequenceNavigated:
     step to the following or preceding unit.
     """
 
-    id: int = required("edX identifier of the sequence the learner moved through.")
+    id: str | int = required(
+        "Identifier of the sequence the learner moved through. The reference types it as an integer; "
+        "the sequence block's script sends the sequence's usage key as a string "
+        "(``block-v1:...+type@sequential+block@...``, or an ``i4x://`` locator in old courses)."
+    )
     new: int = required("Index of the unit the learner arrived at.")
     old: int = required("Index of the unit the learner left.")

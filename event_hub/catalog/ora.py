@@ -45,19 +45,35 @@ class RubricCriterion:
 
 
 @frozen
+class ChosenOption:
+    """The rubric option an assessor picked, as ORA 2 writes it into assessment events."""
+
+    name: str = required("Name of the option.")
+    points: int = required("Points the option awards.")
+
+
+@frozen
 class AssessmentPart:
     """What the assessor chose and wrote for one rubric criterion."""
 
     criterion: RubricCriterion = required("The criterion this part scores.")
     feedback: str = required("Comments the assessor wrote for this criterion (may be empty).")
-    option: str | None = optional(
-        "Option picked for the criterion; left out when the criterion only collects feedback."
+    option: ChosenOption | str | None = optional(
+        "Option picked for the criterion: an object with its ``name`` and ``points`` as ORA 2 emits it "
+        "(the reference shows the bare name); null or left out when the criterion only collects feedback."
     )
 
 
 @frozen
 class RubricRef:
-    """Identifies the rubric an assessment used."""
+    """Identifies the rubric an assessment used, as ORA 2 writes it."""
+
+    content_hash: str = required("Hash of the rubric's content, which identifies the rubric.")
+
+
+@frozen
+class DocumentedRubricRef:
+    """Identifies the rubric an assessment used, as the reference spells it (``contenthash``)."""
 
     contenthash: str = required("Hash of the rubric's content, which identifies the rubric.")
 
@@ -76,11 +92,45 @@ class AssessmentSubmitted:
     parts: list[AssessmentPart] = required(
         "One entry per rubric criterion: the criterion, the option chosen and any feedback."
     )
-    rubric: RubricRef = required("The rubric used for the assessment.")
+    rubric: RubricRef | DocumentedRubricRef = required(
+        "The rubric used for the assessment: ``{'content_hash': ...}`` as ORA 2 emits it, or "
+        "``{'contenthash': ...}`` as the reference shows it."
+    )
     scored_at: str = required("When the assessment was submitted (ISO 8601 timestamp).")
     scorer_id: str = required("Anonymized, course-specific id of the learner who assessed.")
-    score_type: Literal["PE", "SE"] = required("'PE' for a peer assessment, 'SE' for a self assessment.")
+    score_type: Literal["PE", "SE", "ST"] = required(
+        "'PE' for a peer assessment, 'SE' for a self assessment, 'ST' for a staff assessment."
+    )
     submission_uuid: str = required("Id of the response that was assessed.")
+
+
+@event_type("openassessmentblock.staff_assess", sources=SERVER, domain=DOMAIN)
+@frozen
+class StaffAssessmentSubmitted(AssessmentSubmitted):
+    """The server recorded a course team member's assessment of a learner's response.
+
+    Same members as a peer assessment (``score_type`` 'ST'), plus the kind of
+    staff grading.
+    """
+
+    type: Literal["full-grade", "regrade"] = required(
+        "'full-grade' for an assessment in the staff assessment step, 'regrade' for a grade override."
+    )
+
+
+@event_type("openassessmentblock.get_submission_for_staff_grading", sources=SERVER, domain=DOMAIN)
+@frozen(kw_only=True)
+class StaffSubmissionFetched:
+    """The server handed a course team member a learner's response to grade in the staff assessment step."""
+
+    course_id: str = optional(
+        "Course holding the assessment. The reference lists it (as for get_peer_submission); ORA 2 "
+        "leaves it out of this event."
+    )
+    item_id: str = required("Locator of the assessment problem.")
+    requesting_staff_id: str = required("Anonymized, course-specific id of the course team member.")
+    submission_returned_uuid: str | None = required("Id of the response handed out for grading.")
+    type: Literal["full-grade"] = required("Kind of staff grading; only 'full-grade' is used.")
 
 
 @event_type("openassessmentblock.submit_feedback_on_assessments", sources=SERVER, domain=DOMAIN)
@@ -94,8 +144,27 @@ class AssessmentFeedbackSubmitted:
 
 
 @frozen
+class ResponsePart:
+    """The answer to one prompt of a response."""
+
+    text: str = required("Text the learner wrote for the prompt.")
+
+
+@frozen(kw_only=True)
 class ResponseContent:
-    """The body of a learner's response."""
+    """The body of a learner's response as ORA 2 writes it: one entry per prompt, and any uploaded files
+    listed in parallel arrays."""
+
+    parts: list[ResponsePart] = required("One entry per prompt, in prompt order.")
+    file_keys: list[str] = optional("Storage keys of the files uploaded with the response.")
+    files_descriptions: list[str] = optional("Descriptions the learner gave the uploaded files.")
+    files_names: list[str] = optional("Names of the uploaded files.")
+    files_sizes: list[int] = optional("Sizes of the uploaded files, in bytes.")
+
+
+@frozen
+class SingleTextResponse:
+    """The body of a learner's response in the single-prompt form the reference shows."""
 
     text: str = required("Text of the response.")
     file_upload_key: str | None = optional(
@@ -109,7 +178,10 @@ class ResponseContent:
 class SubmissionCreated:
     """The server recorded a learner's submitted response (for peer or self assessment alike)."""
 
-    answer: ResponseContent = required("The submitted response.")
+    answer: ResponseContent | SingleTextResponse = required(
+        "The submitted response: ``parts`` (one per prompt) and file lists as ORA 2 emits it, or a single "
+        "``text`` as the reference shows it."
+    )
     attempt_number: int = required("Attempt number of the submission; at present always 1.")
     created_at: str = required("When the response was submitted (ISO 8601 timestamp).")
     submitted_at: str = required(
@@ -123,7 +195,10 @@ class SubmissionCreated:
 class SubmissionSaved:
     """The server saved a learner's draft response, before it is submitted for assessment."""
 
-    saved_response: ResponseContent = required("The draft response as saved.")
+    saved_response: ResponseContent | SingleTextResponse | str = required(
+        "The draft response as saved. ORA 2 writes it as a JSON-encoded string of the response object "
+        "(``{\"parts\": [{\"text\": ...}]}``); the reference shows the object itself. Both are accepted."
+    )
 
 
 @event_type("openassessment.student_training_assess_example", sources=SERVER, domain=DOMAIN)

@@ -15,7 +15,6 @@ from event_hub.catalog.base import (
     BROWSER,
     BROWSER_OR_SERVER,
     SERVER,
-    NoFields,
     RawString,
     context_fields,
     event_type,
@@ -38,17 +37,25 @@ class QueueState:
 class CorrectMapEntry:
     """Grading outcome for one answer id of a problem."""
 
-    correctness: Literal["correct", "incorrect"] = required(
-        "Whether this answer was graded 'correct' or 'incorrect'."
+    correctness: Literal["correct", "incorrect", "partially-correct", "incomplete"] = required(
+        "How this answer was graded: 'correct', 'incorrect', 'partially-correct' (partial credit) or "
+        "'incomplete'."
     )
     hint: str | None = required("Hint shown with the result, if the problem defines one; may be null.")
     hintmode: Literal["on_request", "always"] | None = required(
         "When the hint is shown: 'on_request', 'always', or null when there is no hint."
     )
     msg: str = required("Additional message returned with the grading result (may contain HTML).")
-    npoints: int | None = required("Points given for this answer id; null when not set.")
+    npoints: float | None = required(
+        "Points given for this answer id; null when not set. Partial credit gives fractions such as 0.5, "
+        "so any number is accepted."
+    )
     queuestate: QueueState | None = required(
         "Queue details when the answer awaits an external grader; null when it is not queued."
+    )
+    answervariable: str | None = optional(
+        "Name of the answer variable capa's grading map records for this answer id (null when the "
+        "response type sets none); newer capa versions write it into every entry."
     )
 
 
@@ -262,8 +269,10 @@ event_type(
     "problem_save",
     sources=BROWSER,
     domain="problem",
-    description="A learner saved their answer to a problem; the browser emits this event.",
-)(NoFields)
+    description="A learner saved their answer to a problem; the browser emits this event. The reference "
+    "lists no members, but the capa problem script logs the problem's inputs serialized as a query "
+    "string (like the browser ``problem_check``), empty when there is nothing to send.",
+)(RawString)
 
 
 @event_type("problem_show", sources=BROWSER, domain="problem")
@@ -322,12 +331,13 @@ class ProblemSaved:
     state: dict[str, Any] = required("The problem's state.")
 
 
-@event_type("show_answer", sources=SERVER, domain="problem")
+@event_type("show_answer", "showanswer", sources=SERVER, domain="problem")
 @frozen
 class AnswerShown:
     """The server showed a learner the answer to a problem.
 
-    The event was originally named ``showanswer``.
+    The event was originally named ``showanswer``, the name capa still emits;
+    both names are registered with this payload.
     """
 
     problem_id: str = required("Id of the problem whose answer was shown.")

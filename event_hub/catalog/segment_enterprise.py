@@ -63,7 +63,10 @@ class ConsentForm:
     All three events carry the same form details.
     """
 
-    deferCreation: bool = required("Whether creating the course enrollment is postponed until later.")
+    deferCreation: bool | Literal["true", "false"] = required(
+        "Whether creating the course enrollment is postponed until later. The consent page's template "
+        "writes it as the string 'true' or 'false', so both forms are accepted."
+    )
     successUrl: str = required("Where the learner goes once consent is given.")
     failureUrl: str = required("Where the learner goes when consent is refused.")
     courseId: str | None = optional(
@@ -71,4 +74,8 @@ class ConsentForm:
     )
     programId: str | None = optional(
         "Program the consent is asked for; absent or null when the consent concerns a single course."
+    )
+    licenseUuid: str | None = optional(
+        "UUID of the subscription license the learner enrols with, when consent leads to a licensed "
+        "enrollment; the consent page sends the string 'null' when there is none."
     )

@@ -117,10 +117,14 @@ class PdfMagnificationChanged:
     page: int = required("Page open when the magnification changed.")
 
 
-@event_type("textbook.pdf.display.scrolled", sources=BROWSER, domain=DOMAIN)
+@event_type("textbook.pdf.display.scrolled", "textbook.pdf.page.scrolled", sources=BROWSER, domain=DOMAIN)
 @frozen
 class PdfDisplayScrolled:
-    """The browser recorded the page shown in the PDF viewer changing while a learner scrolled."""
+    """The browser recorded the page shown in the PDF viewer changing while a learner scrolled.
+
+    ``textbook.pdf.page.scrolled`` is the name the current Open edX reference
+    gives this event; both names are registered.
+    """
 
     chapter: str = required(_CHAPTER)
     direction: Literal["up", "down"] = required("Which way the learner scrolled: 'up' or 'down'.")
@@ -132,6 +136,7 @@ class PdfDisplayScrolled:
     "textbook.pdf.search.executed",
     "textbook.pdf.search.highlight.toggled",
     "textbook.pdf.search.casesensitivity.toggled",
+    "textbook.pdf.searchcasesensitivity.toggled",
     sources=BROWSER,
     domain=DOMAIN,
 )
@@ -139,6 +144,9 @@ class PdfDisplayScrolled:
 class PdfSearch:
     """The browser recorded a learner in the PDF viewer running a text search, or switching its Highlight
     All or Match Case option.
+
+    The current Open edX reference spells the Match Case event
+    ``textbook.pdf.searchcasesensitivity.toggled``; both spellings are registered.
 
     A search string is the run of characters typed into the search box with
     no more than 500 ms between keystrokes, so one event is sent per run

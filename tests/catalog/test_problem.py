@@ -53,7 +53,7 @@ class TestProblemCheck:
         sample["correct_map"][_P2]["npoints"] = "1"
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("problem_check", "server", sample)
-        assert excinfo.value.errors == {f"correct_map[{_P2!r}].npoints": ["expected an integer, got string"]}
+        assert excinfo.value.errors == {f"correct_map[{_P2!r}].npoints": ["expected a number, got string"]}
 
     def test_missing_required_field_names_the_field(self, sample):
         """Leaving out ``attempts`` is reported under ``attempts``."""
@@ -157,9 +157,18 @@ class TestHintEvents:
 
 
 class TestOtherProblemEvents:
-    def test_problem_save_carries_no_fields(self):
-        """``problem_save`` is a browser event with an empty ``event``."""
-        assert registry.validate("problem_save", "browser", {}).data == {}
+    def test_problem_save_carries_the_serialized_inputs(self):
+        """Browser ``problem_save`` carries the inputs as a query string, as capa's script logs them.
+
+        Source: openedx/edx-platform xmodule/js/src/capa/display.js (``save_internal`` logs
+        ``problem_save`` with ``this.answers``, the serialized form inputs).
+        """
+        raw = f"input_{_P2}=yellow&input_{_P4}%5B%5D=choice_0"
+        assert registry.validate("problem_save", "browser", raw).data is raw
+        assert registry.validate("problem_save", "browser", "").data == ""
+        with pytest.raises(InvalidEventError) as excinfo:
+            registry.validate("problem_save", "browser", {"answers": raw})
+        assert excinfo.value.errors == {"": ["expected a string, got object"]}
 
     @pytest.mark.parametrize("source", ["browser", "server"])
     def test_problem_graded_is_a_two_item_array(self, source):

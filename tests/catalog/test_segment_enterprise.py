@@ -76,8 +76,8 @@ class TestConsentForm:
         assert registry.validate(name, "server", data).data == data
 
     def test_defer_creation_must_be_boolean(self):
-        """A string ``deferCreation`` is reported under ``deferCreation``."""
-        data = {"deferCreation": "true", "successUrl": "/ok", "failureUrl": "/no", "programId": None}
+        """A ``deferCreation`` neither boolean nor 'true'/'false' is reported under ``deferCreation``."""
+        data = {"deferCreation": "yes", "successUrl": "/ok", "failureUrl": "/no", "programId": None}
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("edx.bi.user.consent_form.shown", "server", data)
         assert list(excinfo.value.errors) == ["deferCreation"]
