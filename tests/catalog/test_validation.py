@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import types
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -113,6 +115,22 @@ class TestValidPayloads:
         data = {**valid_sample(), "answer": ("x",), "pair": ("a", 1)}
         assert check_payload(Sample, data, forbid_extra_keys=True) is data
 
+    def test_integral_numbers_count_as_integers(self):
+        """As in JSON Schema, ``1.0`` is an integer (JSON does not tell it from ``1``)."""
+        data = {**valid_sample(), "count": 1.0}
+        assert check_payload(Sample, data, forbid_extra_keys=True) is data
+
+    def test_subclasses_and_mappings_are_json_too(self):
+        """A ``str`` subclass and a read-only mapping pass, and the caller's objects come back."""
+
+        class Text(str):
+            pass
+
+        points = [types.MappingProxyType({"x": 1, "label": Text("one")})]
+        data = {**valid_sample(), "text": Text("t"), "points": points}
+        assert check_payload(Sample, data, forbid_extra_keys=True) is data
+        assert data["points"] is points
+
     def test_lenient_mode_allows_unlisted_members_at_every_level(self):
         """Without strict fields, unknown members pass, nested ones too."""
         data = {**valid_sample(), "extra": 1, "points": [{"x": 1, "y": 2}]}
@@ -175,6 +193,19 @@ class TestErrors:
         """A fixed-length array of the wrong size says how many items it needs."""
         assert errors_of(Sample, {**valid_sample(), "pair": ["a"]}) == {"pair": ["expected 2 items, got 1"]}
 
+    def test_too_many_items_in_a_fixed_array(self):
+        """An extra item in a fixed-length array is reported on the array."""
+        assert errors_of(Sample, {**valid_sample(), "pair": ["a", 1, 2]}) == {"pair": ["expected 2 items, got 3"]}
+
+    def test_values_json_cannot_hold_are_reported_on_their_path(self):
+        """A datetime (even under ``Any``) or a non-string member name is an error where it is."""
+        when = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+        data = {**valid_sample(), "anything": {"when": when}, "by_id": {1: {"x": 1}}}
+        assert errors_of(Sample, data) == {
+            "anything['when']": ["expected a JSON value, got datetime"],
+            "by_id['1']": ["member names must be strings, got integer"],
+        }
+
     def test_several_errors_are_reported_together(self):
         """All failing members are reported at once, not only the first."""
         data = {**valid_sample(), "text": 1, "count": "x"}
@@ -187,6 +218,30 @@ class TestErrors:
 
 
 class TestValidators:
+    def test_validator_without_a_schema_form_is_refused(self):
+        """A hand-written attrs validator cannot be exported, so the class gets no schema (and no contract)."""
+        with pytest.raises(TypeError, match="has no JSON Schema form"):
+            payload_schema(Opaque)
+        with pytest.raises(TypeError, match="has no JSON Schema form"):
+            check_payload(Opaque, {"name": "a"}, forbid_extra_keys=True)
+
+    @pytest.mark.parametrize("value", ["", " ", "\t\n", "a", " a ", "Ana", "ana"])
+    def test_attrs_validator_and_schema_agree(self, value):
+        """Building the class (attrs runs the validator) and checking the payload give one verdict."""
+        try:
+            Guarded(name=value)
+        except ValueError:
+            built = False
+        else:
+            built = True
+        try:
+            check_payload(Guarded, {"name": value}, forbid_extra_keys=True)
+        except PayloadErrors:
+            checked = False
+        else:
+            checked = True
+        assert built == checked
+
     def test_validator_error_lands_on_its_field(self):
         """An attrs validator's error is reported on the field it validates."""
         assert errors_of(Guarded, {"name": "Ana"}) == {"name": ["expected lower-case letters"]}
