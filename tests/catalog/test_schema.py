@@ -107,7 +107,7 @@ class TestEventSchemas:
         assert checked >= 1
 
     def test_blank_video_event_type_fails_the_exported_schema(self):
-        """The client ``video`` event's non-empty ``video_event_type`` is a ``pattern`` other tools enforce."""
+        """The client ``video`` event's non-empty ``video_event_type`` is a ``pattern`` in its schema."""
         schema = event_schema(registry.lookup("video", "browser"))
         assert schema["properties"]["video_event_type"]["pattern"] == NOT_BLANK.pattern
         assert schema_errors(schema, {"video_id": "v", "video_event_type": "play"}) == []

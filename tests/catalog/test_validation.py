@@ -195,7 +195,8 @@ class TestErrors:
 
     def test_too_many_items_in_a_fixed_array(self):
         """An extra item in a fixed-length array is reported on the array."""
-        assert errors_of(Sample, {**valid_sample(), "pair": ["a", 1, 2]}) == {"pair": ["expected 2 items, got 3"]}
+        data = {**valid_sample(), "pair": ["a", 1, 2]}
+        assert errors_of(Sample, data) == {"pair": ["expected 2 items, got 3"]}
 
     def test_values_json_cannot_hold_are_reported_on_their_path(self):
         """A datetime (even under ``Any``) or a non-string member name is an error where it is."""
@@ -219,7 +220,7 @@ class TestErrors:
 
 class TestValidators:
     def test_validator_without_a_schema_form_is_refused(self):
-        """A hand-written attrs validator cannot be exported, so the class gets no schema (and no contract)."""
+        """A hand-written attrs validator has no schema form: the class gets no schema and no contract."""
         with pytest.raises(TypeError, match="has no JSON Schema form"):
             payload_schema(Opaque)
         with pytest.raises(TypeError, match="has no JSON Schema form"):
