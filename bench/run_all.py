@@ -37,7 +37,7 @@ def main() -> int:
 
     url = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
     redis_up = broker_answers(url)
-    runs: list[list[str]] = [["emit.py", *(["--profile"] if args.profile else [])]]
+    runs: list[list[str]] = [["emit.py", *(["--profile"] if args.profile else [])], ["validation.py"]]
     if redis_up:
         runs += [["handoff.py"], ["worker.py"]]
     else:

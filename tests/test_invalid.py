@@ -24,7 +24,7 @@ _P2 = next(iter(SAMPLE_EVENT["correct_map"]))
 #: A server problem_check whose nested ``npoints`` is a string and whose ``attempts`` is missing.
 BAD_PROBLEM_CHECK_ERRORS = {
     "attempts": ["this field is required"],
-    f"correct_map[{_P2!r}].npoints": ["expected an integer, got string"],
+    f"correct_map[{_P2!r}].npoints": ["expected a number or null, got string"],
 }
 
 

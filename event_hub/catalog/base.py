@@ -13,11 +13,14 @@ An event type is an attrs ``@frozen`` payload class (what goes in the envelope's
 
 Field helpers put the description (and a PII flag the privacy processor
 honours) into attrs metadata, which the docs, the JSON Schema export and the
-privacy processor read; nothing about a field is written twice.
+privacy processor read; nothing about a field is written twice. Events are
+validated against the JSON Schema derived from these classes
+(:mod:`event_hub.catalog.schema`), so a field's attrs ``validator`` must be one
+the schema can express: a :class:`Matches` such as :data:`NOT_BLANK`.
 
 A few events do not carry an object in ``event``: the shared markers
 :class:`NoFields` (no members) and :class:`RawString` (an opaque string), or
-any type :mod:`event_hub.catalog.validation` can check, registered with a
+any type :mod:`event_hub.catalog.schema` can express, registered with a
 ``description``::
 
     event_type("problem_graded", sources=BROWSER, domain="problem",
@@ -26,6 +29,7 @@ any type :mod:`event_hub.catalog.validation` can check, registered with a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -42,19 +46,51 @@ ALL_SOURCES: Final = frozenset({"server", "browser", "mobile", "task"})
 AUDIENCES: Final = ("student", "course_team", "segment", "client")
 
 
-def required(description: str, *, pii: bool = False, json_name: str | None = None) -> Any:
+@attrs.frozen
+class Matches:
+    """attrs validator of a string field that JSON Schema expresses as ``pattern``.
+
+    ``expected`` says in words what the pattern accepts; it is the error message
+    (``expected <words>``) and travels in the schema as ``x-expected``.
+    """
+
+    pattern: str
+    expected: str
+
+    def __call__(self, instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, str) or re.search(self.pattern, value) is None:
+            raise ValueError(f"expected {self.expected}")
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """The keywords this validator adds to its field's schema."""
+        return {"pattern": self.pattern, "x-expected": self.expected}
+
+
+#: A string with at least one character that is not white space.
+NOT_BLANK: Final = Matches(r"\S", "a non-empty string")
+
+
+def required(
+    description: str, *, pii: bool = False, json_name: str | None = None, validator: Matches | None = None
+) -> Any:
     """A member the event must carry."""
-    return attrs.field(metadata=_metadata(description, pii, json_name))
+    return attrs.field(validator=validator, metadata=_metadata(description, pii, json_name))
 
 
 def optional(
-    description: str, *, default: Any = None, pii: bool = False, json_name: str | None = None
+    description: str,
+    *,
+    default: Any = None,
+    pii: bool = False,
+    json_name: str | None = None,
+    validator: Matches | None = None,
 ) -> Any:
     """A member the event may leave out (``default`` is used for the typed view, never written out)."""
+    metadata = _metadata(description, pii, json_name)
     if isinstance(default, (dict, list)):
-        factory = type(default)
-        return attrs.field(factory=factory, metadata=_metadata(description, pii, json_name))
-    return attrs.field(default=default, metadata=_metadata(description, pii, json_name))
+        return attrs.field(factory=type(default), validator=validator, metadata=metadata)
+    return attrs.field(default=default, validator=validator, metadata=metadata)
 
 
 def _metadata(description: str, pii: bool, json_name: str | None) -> dict[str, Any]:

@@ -6,12 +6,9 @@ happened in (``node_id``); the payload typed here is its ``event_data`` member.
 
 from __future__ import annotations
 
-from typing import Any
-
-import attrs
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER_OR_MOBILE, event_type, required
+from event_hub.catalog.base import BROWSER_OR_MOBILE, NOT_BLANK, event_type, required
 
 
 @event_type("video", sources=BROWSER_OR_MOBILE, domain="client", audience="client")
@@ -26,10 +23,6 @@ class VideoActivity:
     video_id: str = required("Identifier of the video the learner interacted with.")
     video_event_type: str = required(
         "Player action the client reported, for example 'play', 'pause', 'seek' or 'ended'. "
-        "Any non-empty string is accepted."
+        "Any non-empty string is accepted.",
+        validator=NOT_BLANK,
     )
-
-    @video_event_type.validator
-    def _check_video_event_type(self, attribute: attrs.Attribute[Any], value: str) -> None:
-        if not value.strip():
-            raise ValueError("expected a non-empty string")

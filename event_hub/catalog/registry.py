@@ -13,8 +13,8 @@ from typing import Any
 import attrs
 
 from event_hub.catalog.base import EventType
-from event_hub.catalog.fastcheck import Predicate, predicate
-from event_hub.catalog.validation import PayloadErrors, check_payload
+from event_hub.catalog.schema import shared_event_schema
+from event_hub.catalog.validation import Contract, PayloadErrors
 from event_hub.exceptions import InvalidEventError, UnknownEventError
 
 
@@ -34,8 +34,10 @@ class Registry:
     def __init__(self) -> None:
         self._by_name: dict[str, list[EventType]] = {}
         self._entries: list[EventType] = []
-        #: (name, source, strict) -> (entry, event_type, envelope name, compiled check): the fast path.
-        self._resolved: dict[tuple[str, str, bool], tuple[EventType, str, str, Predicate | None]] = {}
+        #: (name, source, strict) -> (entry, event_type, envelope name, contract): the fast path.
+        self._resolved: dict[tuple[str, str, bool], tuple[EventType, str, str, Contract]] = {}
+        #: (entry, strict) -> the entry's schema compiled by jsonschema-rs, built on first use.
+        self._contracts: dict[tuple[EventType, bool], Contract] = {}
 
     def register(self, spec: EventType) -> None:
         """Add ``spec``; a name may repeat only with sources that do not overlap."""
@@ -53,6 +55,8 @@ class Registry:
         """Remove ``spec`` (for tests that register throw-away types)."""
         self._entries.remove(spec)
         self._resolved.clear()
+        self._contracts.pop((spec, True), None)
+        self._contracts.pop((spec, False), None)
         for name in spec.names:
             specs = self._by_name[name]
             specs.remove(spec)
@@ -83,18 +87,32 @@ class Registry:
         """Every entry registered under ``name`` (one per distinct set of sources)."""
         return list(self._by_name.get(name, ()))
 
+    def contract(self, spec: EventType, *, strict: bool = True) -> Contract:
+        """The compiled schema of ``spec``'s ``event`` member (built once per entry and strictness)."""
+        contract = self._contracts.get((spec, strict))
+        if contract is None:
+            contract = Contract(shared_event_schema(spec, strict), spec.payload)
+            self._contracts[(spec, strict)] = contract
+        return contract
+
     def validate(self, name: str, source: str, data: Any, *, strict: bool = True) -> Validated:
         """Check an event against the catalog.
 
         Raises :class:`UnknownEventError` for a name the catalog lacks and
         :class:`InvalidEventError` for a known name from a wrong source or with a
-        payload that does not match.
+        payload that does not match its entry's JSON Schema.
         """
         resolved = self._resolved.get((name, source, strict))
-        if resolved is not None:
-            known, event_type, envelope_name, fast = resolved
-            if fast is not None and fast(data):
-                return Validated(spec=known, event_type=event_type, name=envelope_name, data=data)
+        if resolved is None:
+            resolved = self._resolve(name, source, strict)
+        spec, event_type, envelope_name, contract = resolved
+        try:
+            checked = contract.check(data)
+        except PayloadErrors as exc:
+            raise InvalidEventError(name, exc.errors) from None
+        return Validated(spec=spec, event_type=event_type, name=envelope_name, data=checked)
+
+    def _resolve(self, name: str, source: str, strict: bool) -> tuple[EventType, str, str, Contract]:
         specs = self._by_name.get(name)
         if not specs:
             raise UnknownEventError(name, {"": [f"unknown event type {name!r}"]})
@@ -104,18 +122,9 @@ class Registry:
             raise InvalidEventError(
                 name, {"": [f"event_source {source!r} is not allowed; expected one of {allowed}"]}
             )
-        if resolved is None:
-            self._resolved[(name, source, strict)] = (
-                spec,
-                spec.name,
-                spec.name_for(source),
-                predicate(spec.payload, strict),
-            )
-        try:
-            checked = check_payload(spec.payload, data, forbid_extra_keys=strict)
-        except PayloadErrors as exc:
-            raise InvalidEventError(name, exc.errors) from None
-        return Validated(spec=spec, event_type=spec.name, name=spec.name_for(source), data=checked)
+        resolved = (spec, spec.name, spec.name_for(source), self.contract(spec, strict=strict))
+        self._resolved[(name, source, strict)] = resolved
+        return resolved
 
 
 #: The process-wide registry.

@@ -1,8 +1,10 @@
 """JSON Schema (draft 2020-12) for every catalog entry, generated from its payload type.
 
-Written by hand, not by a schema library: the catalog uses a small set of
-types (see :mod:`event_hub.catalog.validation`) and each maps to one schema
-fragment, so the schemas say exactly what the validator checks:
+The attrs classes of the catalog are the one definition of each event; this
+module derives their JSON Schema, and that schema is the contract: the
+validator (:mod:`event_hub.catalog.validation`) compiles it, ``manage.py
+event_hub_schema`` exports it and the documentation publishes it. Each type
+the catalog uses maps to one schema fragment:
 
 =====================================  ============================================================
 Python type                            JSON Schema
@@ -12,11 +14,13 @@ Python type                            JSON Schema
 ``Any``                                ``{}`` (anything)
 ``Literal["a", "b"]``                  ``{"type": "string", "enum": ["a", "b"]}``
 ``list[X]``, ``tuple[X, ...]``         ``{"type": "array", "items": X}``
-``tuple[X, Y]``                        ``{"type": "array", "prefixItems": [X, Y], "items": false}``
+``tuple[X, Y]``                        ``{"type": "array", "prefixItems": [X, Y]}``, 2 items exactly
 ``dict[str, X]``                       ``{"type": "object", "additionalProperties": X}``
 attrs class                            ``{"$ref": "#/$defs/<Class>"}``: properties with descriptions,
                                        ``required``, ``additionalProperties: false`` when strict
 ``X | Y``                              ``{"type": [...]}`` for plain types, else ``{"anyOf": [...]}``
+a field's attrs validator              its keywords (:class:`~event_hub.catalog.base.Matches`:
+                                       ``pattern``); any other validator is refused
 =====================================  ============================================================
 
 One schema describes one entry's ``event`` member; a second one, when the
@@ -27,19 +31,23 @@ one file per schema plus ``index.json``. The ``event_hub_schema`` management
 command writes either.
 
 Every schema carries an ``x-event-hub`` annotation (names, sources, domain,
-audience, deprecated flag) and each property an ``x-pii`` flag where the
-catalog marks it personal data; validators ignore these keywords.
+audience, deprecated flag), each property an ``x-pii`` flag where the catalog
+marks it personal data, and a ``pattern`` an ``x-expected`` description in
+words (the validator's error message); validators ignore these keywords.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import copy
+import functools
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
 
 from event_hub.catalog.base import EventType, NoFields, RawString, field_json_name, fields_of
-from event_hub.catalog.typeinfo import fixed_tuple_args, is_array, is_mapping, is_union
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: Default base of every ``$id``; pass ``base_uri`` (``--base-uri``) to publish the schemas at a URL.
@@ -50,6 +58,8 @@ CATALOG_FILE = "catalog.json"
 Schema = dict[str, Any]
 _NONE_TYPE = type(None)
 _PLAIN: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", _NONE_TYPE: "null"}
+#: Every JSON type, in the order messages list them.
+JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
 
 
 def schema_file_name(spec: EventType) -> str:
@@ -67,6 +77,34 @@ def schema_id(base_uri: str, file_name: str) -> str:
     if base_uri.startswith("urn:"):
         return base_uri + file_name.removesuffix(".json")
     return base_uri + file_name
+
+
+# --- what kind of JSON value a type describes -------------------------------------------------
+
+
+def is_union(tp: Any) -> bool:
+    """``X | Y`` or ``Optional[X]``."""
+    return get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def fixed_tuple_args(tp: Any) -> tuple[Any, ...] | None:
+    """Item types of ``tuple[X, Y]`` (``None`` for anything else, including ``tuple[X, ...]``)."""
+    if get_origin(tp) is not tuple:
+        return None
+    args = get_args(tp)
+    if not args or (len(args) == 2 and args[1] is Ellipsis):
+        return None
+    return args
+
+
+def is_array(tp: Any) -> bool:
+    """A JSON array: ``list[X]``, ``Sequence[X]``, ``tuple[X, ...]`` or a fixed ``tuple[X, Y]``."""
+    return get_origin(tp) in (list, tuple, Sequence, typing.Sequence) or tp in (list, tuple)
+
+
+def is_mapping(tp: Any) -> bool:
+    """A JSON object with free keys: ``dict[str, X]`` or ``Mapping[str, X]``."""
+    return get_origin(tp) in (dict, Mapping, typing.Mapping) or tp is dict
 
 
 # --- types to schema fragments ---------------------------------------------------------------
@@ -96,8 +134,8 @@ class _Builder:
             return {
                 "type": "array",
                 "prefixItems": [self.type_schema(arg) for arg in args],
-                "items": False,
                 "minItems": len(args),
+                "maxItems": len(args),
             }
         if is_array(tp):
             items = self.type_schema(args[0]) if args else {}
@@ -133,6 +171,8 @@ class _Builder:
         for a in fields_of(cls):
             key = field_json_name(a)
             prop = self.type_schema(a.type)
+            if a.validator is not None:
+                prop = {**prop, **_validator_keywords(cls, a)}
             doc = a.metadata.get("doc")
             if doc:
                 prop = {**prop, "description": doc}
@@ -158,6 +198,17 @@ class _Builder:
         return schema
 
 
+def _validator_keywords(cls: type, field: attrs.Attribute[Any]) -> Schema:
+    """The schema keywords of a field's attrs validator; one the schema cannot express is refused."""
+    keywords = getattr(field.validator, "json_schema", None)
+    if not isinstance(keywords, Mapping):
+        raise TypeError(
+            f"{cls.__qualname__}.{field.name}: attrs validator {field.validator!r} has no JSON Schema form; "
+            "use event_hub.catalog.base.Matches (or add the schema keywords it stands for)"
+        )
+    return dict(keywords)
+
+
 def _first_paragraph(text: str | None) -> str:
     return " ".join((text or "").strip().split("\n\n", 1)[0].split())
 
@@ -175,11 +226,20 @@ def _annotation(spec: EventType) -> Schema:
 
 def payload_schema(payload: Any, *, strict: bool = True) -> Schema:
     """The schema fragment (with its ``$defs``) of a payload type, without ``$schema``/``$id``."""
+    return copy.deepcopy(shared_payload_schema(payload, strict))
+
+
+@functools.cache
+def shared_payload_schema(payload: Any, strict: bool) -> Schema:
+    """:func:`payload_schema`, built once per type and shared: callers must not modify it."""
     builder = _Builder(strict)
     if payload is RawString:
         schema: Schema = {"type": "string"}
     elif payload is NoFields:
-        empty: Schema = {"type": "object", "maxProperties": 0} if strict else {"type": "object"}
+        # "properties": {} makes jsonschema-rs name every unexpected member, not only the first.
+        empty: Schema = {"type": "object"}
+        if strict:
+            empty = {"type": "object", "properties": {}, "additionalProperties": False}
         schema = {"anyOf": [empty, {"type": "null"}, {"const": ""}]}
     elif isinstance(payload, type) and attrs.has(payload):
         schema = builder.object_schema(payload, closed=strict)
@@ -192,6 +252,12 @@ def payload_schema(payload: Any, *, strict: bool = True) -> Schema:
 
 def event_schema(spec: EventType, *, strict: bool = True, base_uri: str = DEFAULT_BASE_URI) -> Schema:
     """The schema of the ``event`` member of ``spec``'s events."""
+    return copy.deepcopy(shared_event_schema(spec, strict, base_uri))
+
+
+@functools.cache
+def shared_event_schema(spec: EventType, strict: bool, base_uri: str = DEFAULT_BASE_URI) -> Schema:
+    """:func:`event_schema`, built once per entry and shared (the validator's): callers must not modify it."""
     schema: Schema = {
         "$schema": DRAFT,
         "$id": schema_id(base_uri, schema_file_name(spec)),
@@ -199,8 +265,8 @@ def event_schema(spec: EventType, *, strict: bool = True, base_uri: str = DEFAUL
         "description": spec.description,
         "x-event-hub": _annotation(spec),
     }
-    schema.update(payload_schema(spec.payload, strict=strict))
-    return schema
+    schema.update(shared_payload_schema(spec.payload, strict))
+    return copy.deepcopy(schema)
 
 
 def context_schema(
@@ -323,3 +389,53 @@ def nested_classes(tp: Any) -> list[type]:
 
     visit(tp)
     return list(found)
+
+
+# --- reading schema fragments ----------------------------------------------------------------
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of ``value``'s type, for messages (``"string"``, ``"array"``, ``"null"``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def schema_kinds(schema: Schema | bool) -> frozenset[str]:
+    """The JSON types a value valid under ``schema`` can have (a ``$ref`` is to an object)."""
+    if schema is True:
+        return frozenset(JSON_TYPES)
+    if schema is False:
+        return frozenset()
+    if "$ref" in schema:
+        return frozenset({"object"})
+    if "anyOf" in schema:
+        return frozenset().union(*(schema_kinds(arm) for arm in schema["anyOf"]))
+    if "const" in schema:
+        return frozenset({json_type(schema["const"])})
+    declared = schema.get("type")
+    if declared is None:
+        if "enum" in schema:
+            return frozenset(json_type(value) for value in schema["enum"])
+        return frozenset(JSON_TYPES)
+    kinds = {declared} if isinstance(declared, str) else set(declared)
+    if "number" in kinds:
+        kinds.add("integer")  # JSON Schema counts integers as numbers
+    return frozenset(kinds)
+
+
+def json_kinds(tp: Any) -> frozenset[str]:
+    """The JSON types a value of the catalog type ``tp`` can have (read from its schema)."""
+    return schema_kinds(_Builder(strict=True).type_schema(tp))

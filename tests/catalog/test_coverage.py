@@ -19,7 +19,7 @@ import pytest
 
 from event_hub.catalog import NoFields, RawString, registry
 from event_hub.catalog.base import EventType, field_json_name
-from event_hub.catalog.validation import json_kinds
+from event_hub.catalog.schema import json_kinds
 from tests.catalog import provenance, reference
 from tests.catalog.reference import DOCUMENTED_TYPES, field_names
 

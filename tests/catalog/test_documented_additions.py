@@ -218,7 +218,7 @@ class TestOraStaffGrading:
                            "files_descriptions": ["fig"], "files_names": ["fig.png"], "files_sizes": [2048]}}
         assert registry.validate("openassessmentblock.create_submission", "server", data).data is data
         wrong = dict(data, answer={"parts": [{"text": "x"}], "file_keys": "k/1"})
-        assert _fails_at("openassessmentblock.create_submission", "server", wrong) == ["answer"]
+        assert _fails_at("openassessmentblock.create_submission", "server", wrong) == ["answer.file_keys"]
 
     def test_save_submission_as_a_json_string(self):
         """submissions_actions.py saves the draft as ``json.dumps`` of ``{'parts': [...]}``."""

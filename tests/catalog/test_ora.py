@@ -68,10 +68,10 @@ class TestOpenResponseAssessment:
         assert registry.validate("openassessmentblock.create_submission", "server", data).data is data
 
     def test_saved_response_needs_text(self):
-        """A saved draft with neither ``parts`` nor ``text`` is reported under ``saved_response``."""
+        """A saved draft with neither ``parts`` nor ``text`` is reported on the closest shape's member."""
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("openassessmentblock.save_submission", "server", {"saved_response": {}})
-        assert list(excinfo.value.errors) == ["saved_response"]
+        assert list(excinfo.value.errors) == ["saved_response.parts"]
 
     def test_upload_file_is_a_browser_event(self):
         """``openassessment.upload_file`` validates from the browser with its camelCase members."""

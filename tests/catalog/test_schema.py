@@ -6,12 +6,14 @@ import copy
 import json
 from io import StringIO
 
+import attrs
 import jsonschema
 import pytest
 from django.core.management import call_command
 from referencing import Registry, Resource
 
 from event_hub.catalog import registry
+from event_hub.catalog.base import NOT_BLANK, fields_of
 from event_hub.catalog.schema import (
     CATALOG_FILE,
     DRAFT,
@@ -20,6 +22,7 @@ from event_hub.catalog.schema import (
     context_file_name,
     context_schema,
     event_schema,
+    nested_classes,
     schema_file_name,
     schema_files,
     type_label,
@@ -86,6 +89,29 @@ class TestEventSchemas:
         assert schema_errors(schema, ["a=1", "<p/>"]) == []
         assert schema_errors(schema, ["a=1"]) != []
         assert schema_errors(schema, ["a=1", "<p/>", "x"]) != []
+
+    def test_attrs_validators_are_in_the_schema(self):
+        """Every field validator of the catalog adds its keywords to the field's exported property."""
+        checked = 0
+        for spec in registry:
+            schema = event_schema(spec)
+            for cls in nested_classes(spec.payload):
+                if not attrs.has(cls):
+                    continue
+                body = schema if cls is spec.payload else schema["$defs"][cls.__name__]
+                for field in fields_of(cls):
+                    if field.validator is not None:
+                        checked += 1
+                        prop = body["properties"][field.metadata.get("json_name", field.name)]
+                        assert field.validator.json_schema.items() <= prop.items()
+        assert checked >= 1
+
+    def test_blank_video_event_type_fails_the_exported_schema(self):
+        """The client ``video`` event's non-empty ``video_event_type`` is a ``pattern`` in its schema."""
+        schema = event_schema(registry.lookup("video", "browser"))
+        assert schema["properties"]["video_event_type"]["pattern"] == NOT_BLANK.pattern
+        assert schema_errors(schema, {"video_id": "v", "video_event_type": "play"}) == []
+        assert schema_errors(schema, {"video_id": "v", "video_event_type": "  "}) != []
 
     def test_pii_members_are_flagged(self):
         """Members the catalog marks as personal data carry ``x-pii``."""
