@@ -17,8 +17,9 @@ For each line:
 * the catalog decides (:meth:`~event_hub.catalog.Registry.validate`).
 
 A line ends in one of three counts: accepted, rejected (with one or more
-reasons), or unknown (the catalog lacks the name; the hub delivers such events
-untyped, so they fail the check only when asked to). Reasons are the catalog's
+reasons), or unknown (the catalog lacks the name: not malformed, and delivered
+untyped when ``UNREGISTERED_EVENTS = "accept"``, so such lines fail the check
+only when asked to). Reasons are the catalog's
 messages with the member path; item indices and mapping keys in paths become
 ``[*]`` so one mistake repeated over many problems is one reason.
 """

@@ -9,9 +9,11 @@ terminal (``--no-progress`` turns it off).
 
 Exit status: 0 when every line passes, 1 when some are rejected (or, with
 ``--fail-on-unknown``, name an event type the catalog lacks), 2 when a file
-cannot be read. Unknown event types do not fail by default because the hub
-delivers them (untyped) rather than refusing them. Members the catalog does
-not list are not errors either unless ``--strict-fields`` is given.
+cannot be read. Unknown event types do not fail by default: such a line is not
+malformed, and whether the hub delivers it (untyped) is a setting
+(``UNREGISTERED_EVENTS``), not a verdict of the catalog. Members the catalog
+does not list are not errors either unless ``--strict-fields`` is given (as
+with ``STRICT_FIELDS = False``, where the hub delivers them).
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class Command(BaseCommand):
     help = (
         "Check Open edX tracking logs (plain or gzip, one JSON event per line) against the event "
         "catalog and report the lines it accepts and rejects, by event type and by reason. Exits "
-        "with 1 when some lines are rejected. Event types the catalog does not know are reported "
-        "but do not fail the check (the hub delivers them untyped) unless --fail-on-unknown is given."
+        "with 1 when some lines are rejected. Event types the catalog does not know are counted and "
+        "reported but do not fail the check unless --fail-on-unknown is given: such lines are not "
+        "malformed, and the hub can deliver them untyped (UNREGISTERED_EVENTS = 'accept')."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,13 +55,13 @@ class Command(BaseCommand):
             "--strict-fields",
             action="store_true",
             help="reject events carrying members the catalog does not list (by default they pass, "
-            "as the hub delivers them)",
+            "as the hub delivers them with STRICT_FIELDS = False)",
         )
         parser.add_argument(
             "--fail-on-unknown",
             action="store_true",
             help="fail when a line names an event type the catalog lacks (by default such lines are "
-            "counted and reported but pass, as the hub delivers them untyped)",
+            "counted and reported but pass: they are not malformed)",
         )
         parser.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
