@@ -23,10 +23,20 @@ import pytest
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, Phase, find, settings
 
+from event_hub import logcheck
 from event_hub.catalog import NoFields, RawString, registry
 from event_hub.catalog.base import EventType
 from event_hub.exceptions import InvalidEventError
-from event_hub.logcheck import NO_SOURCE, NOT_JSON, NOT_OBJECT, REQUEST_PATHS, UNKNOWN, reason_path
+from event_hub.logcheck import (
+    NO_SOURCE,
+    NOT_JSON,
+    NOT_OBJECT,
+    OTHER_NAMES,
+    OTHER_REASONS,
+    REQUEST_PATHS,
+    UNKNOWN,
+    reason_path,
+)
 from tests.catalog import reference
 from tests.catalog.samples import SAMPLE_CONTEXT, SAMPLE_EVENT
 from tests.catalog.test_fastcheck import valid_values
@@ -292,6 +302,32 @@ class TestBadLines:
         assert rows[(REQUEST_PATHS, "server")]["unknown"] == 2
         assert rows[("edx.no.such.event", "server")]["unknown"] == 1
 
+    def test_keys_in_member_paths_group_as_one_reason(self, tmp_path):
+        """The same mistake under two different mapping keys (problem ids) is one reason of two lines."""
+        wrong = {"correctness": "correct", "npoints": "two"}
+        lines = [sample(correct_map={"problem_a": wrong}), sample(correct_map={"problem_b": wrong})]
+        messages = {
+            (member, message)
+            for line in lines
+            for member, messages in catalog_error("problem_check", "server", line["event"]).items()
+            for message in messages
+        }
+        status, report = run_json(write_log(tmp_path / "keys.log", lines))
+        assert status == 1
+        assert {row["lines"] for row in report["reasons"]} == {2}
+        assert len(report["reasons"]) == len(messages) // 2
+        assert all("[*]" in row["reason"] for row in report["reasons"])
+
+    def test_rows_and_reasons_are_bounded(self, tmp_path, monkeypatch):
+        """Past the caps, further unknown names and reasons are counted under one catch-all row each."""
+        monkeypatch.setattr(logcheck, "MAX_UNKNOWN_NAMES", 1)
+        monkeypatch.setattr(logcheck, "MAX_REASONS", 2)
+        lines = [record(f"edx.unknown.{n}", "server", {}) for n in range(3)]
+        lines += [b"not json", b"[]", {"event_type": "x"}]
+        _, report = run_json(write_log(tmp_path / "many.log", lines))
+        assert rows_of(report, "unknown") == {("edx.unknown.0", "server"): 1, (OTHER_NAMES, "server"): 2}
+        assert reasons_of(report) == {(None, UNKNOWN): 3, (None, NOT_JSON): 1, (None, OTHER_REASONS): 2}
+
     @pytest.mark.parametrize("limit", [0, 1, 2])
     def test_limit_caps_the_examples_per_reason(self, bad_log, limit):
         """``--limit N`` keeps the first N lines of each reason, with their file and line number."""
@@ -343,6 +379,18 @@ class TestBadLines:
         ]
         status, report = run_json(write_log(tmp_path / "strings.log", lines))
         assert (status, report["accepted"]) == (0, 3)
+
+    def test_objects_are_rejected_for_raw_string_entries(self, tmp_path):
+        """A raw-string entry rejects an object, also after it has accepted a string in the same run."""
+        raw = spec_where(lambda s: s.payload is RawString)
+        source = sorted(raw.sources)[0]
+        lines = [record(raw.name, source, "input_1=a"), {**record(raw.name, source, ""), "event": {"a": 1}}]
+        status, report = run_json(write_log(tmp_path / "raw.log", lines))
+        assert status == 1
+        assert (report["accepted"], report["rejected"]) == (1, 1)
+        [(event_type, reason)] = reasons_of(report)
+        assert event_type == raw.name
+        assert reason.startswith("event: ")
 
     def test_wrong_source_is_a_reason(self, tmp_path):
         """A known name from a source its entry does not allow is rejected with the catalog's message."""
