@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
@@ -129,12 +131,23 @@ class TestChecks:
         [
             {"API_THROTTLE_RATES": ["100/minute"]},
             {"API_THROTTLE_RATES": {"user": "lots"}},
+            {"API_THROTTLE_RATES": {"anon": ["600/minute"]}},
+            {"API_THROTTLE_RATES": {"user": {"rate": "1/s"}}},
+            {"API_THROTTLE_RATES": {"user": 100}},
             {"API_THROTTLE_CACHE": "no-such-cache"},
         ],
     )
     def test_throttling(self, hub: dict[str, Any]) -> None:
         """Rates must parse and the throttle cache must exist (E011)."""
         assert "event_hub.E011" in check_ids(**hub)
+
+    def test_manage_py_check_reports_an_unhashable_rate(self) -> None:
+        """``manage.py check`` reports a list given as a rate as E011 rather than crashing."""
+        with (
+            override_settings(EVENT_HUB={"DELIVERY": "sync", "API_THROTTLE_RATES": {"anon": ["600/minute"]}}),
+            pytest.raises(SystemCheckError, match=r"event_hub\.E011"),
+        ):
+            call_command("check")
 
     @pytest.mark.parametrize("value", ["page_close", [""], [3]])
     def test_anonymous_events(self, value: Any) -> None:
