@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from static files, not a CDN
     "event_hub",
     "devsite",
 ]
@@ -88,6 +89,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "POST /api/tracking: events from browsers and mobile apps, one at a time or in batches. "
     "Schema at /api/schema/, docs UI at /api/docs/; the guide for client developers is docs/api.rst.",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load Swagger UI and Redoc from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery: filesystem transport unless CELERY_BROKER_URL says otherwise ---------------------------

@@ -25,14 +25,21 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from event_hub.exceptions import EventHubError
+from event_hub.identity import session_id
 
 
 @attrs.frozen
 class RequestInfo:
     """What the middleware collected from the current HTTP request.
 
-    ``request`` is kept so the user is read when an event is emitted, after
-    authentication (DRF authenticates inside the view, after middleware ran).
+    ``request`` is kept so the user and the session are read when an event is
+    emitted, after authentication (DRF authenticates inside the view, after
+    middleware ran; a login during the request gives the session a new key).
+
+    There is no ``page``: as on the Open edX platform, a server event's
+    ``page`` is ``None`` (the URL a request was sent to is often an AJAX
+    handler, not the page the learner sees; the ``referer`` field has that).
+    Browser and mobile events take ``page`` from the client.
     """
 
     ip: str = ""
@@ -41,9 +48,13 @@ class RequestInfo:
     referer: str = ""
     accept_language: str = ""
     path: str = ""
-    page: str | None = None
-    session: str = ""
     request: Any = None
+
+    @property
+    def session(self) -> str:
+        """The ``session`` field: the digest of the request's current session key, ``""`` without one."""
+        key = getattr(getattr(self.request, "session", None), "session_key", None)
+        return session_id(key) if key else ""
 
 
 @attrs.frozen

@@ -5,7 +5,7 @@ session and authentication middleware. For each request it:
 
 * collects ip, agent, host, referer, accept language and path (the user and
   the session are read when an event is emitted, after DRF or any other
-  authentication has run);
+  authentication has run; server events have no ``page``, as on the platform);
 * opens a unit of work, so every event the request emits is handed off as one
   batch per backend when the response is ready, even if the view raised.
 

@@ -40,7 +40,7 @@ from event_hub.conf import hub_settings
 from event_hub.delivery import unit_of_work
 from event_hub.envelope import Envelope, EventContext, new_event_id
 from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
-from event_hub.identity import anonymous_user_id, session_id
+from event_hub.identity import anonymous_user_id
 from event_hub.processors.chain import Routes, routes
 
 logger = logging.getLogger(__name__)
@@ -223,12 +223,6 @@ class Tracker:
             course_user_tags=values.get("course_user_tags"),
             extra=extra,
         )
-        session = ""
-        if request is not None:
-            session_store = getattr(request.request, "session", None)
-            key = getattr(session_store, "session_key", None)
-            if key:
-                session = session_id(key)
         return Envelope(
             id=new_event_id(),
             name=validated.name,
@@ -243,8 +237,8 @@ class Tracker:
             host=request.host if request is not None else (hub_settings.HOST or _hostname()),
             referer=request.referer if request is not None else "",
             accept_language=request.accept_language if request is not None else "",
-            page=page if page is not None else (request.page if request is not None else None),
-            session=session,
+            page=page,
+            session=request.session if request is not None else "",
             pii_fields=_pii_fields(validated.spec.payload) if validated.spec is not None else (),
         )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import multiprocessing
 import re
+import time
+import uuid
 
 import attrs
 import orjson
@@ -97,28 +99,52 @@ class TestEnvelopeValidation:
             envelope.username = "someone"  # type: ignore[misc]
 
 
+#: The low 62 bits of a version 7 UUID (``rand_b``): random, whatever the clock says.
+_RANDOM_BITS = (1 << 62) - 1
+
+
+def _random_parts(ids: list[str]) -> set[int]:
+    return {uuid.UUID(i).int & _RANDOM_BITS for i in ids}
+
+
 def _ids_in_child(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    queue.put([new_event_id() for _ in range(100)])
+    queue.put([new_event_id() for _ in range(5000)])
 
 
 class TestEventIds:
-    def test_ids_are_uuid_shaped_and_unique(self) -> None:
-        """Ids look like UUIDs and do not repeat within a process."""
-        ids = [new_event_id() for _ in range(10000)]
-        assert len(set(ids)) == len(ids)
-        assert all(
-            re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids[:50]
-        )
+    def test_ids_are_version_7_uuids(self) -> None:
+        """Every id parses as a UUID of version 7 with the RFC 4122 variant, written in canonical form."""
+        for value in [new_event_id() for _ in range(1000)]:
+            parsed = uuid.UUID(value)
+            assert parsed.version == 7
+            assert parsed.variant == uuid.RFC_4122
+            assert str(parsed) == value
 
-    def test_forked_children_do_not_repeat_parent_ids(self) -> None:
-        """A forked worker draws a new prefix, so its ids never collide with the parent's."""
-        parent = {new_event_id() for _ in range(100)}
+    def test_ids_are_unique_and_time_ordered_within_a_process(self) -> None:
+        """Ids do not repeat, sort in creation order and carry the current Unix time in milliseconds."""
+        before = time.time_ns() // 1_000_000
+        ids = [new_event_id() for _ in range(10000)]
+        after = time.time_ns() // 1_000_000
+        assert len(set(ids)) == len(ids)
+        assert ids == sorted(ids)
+        stamps = [uuid.UUID(i).int >> 80 for i in (ids[0], ids[-1])]
+        assert before <= stamps[0] <= stamps[1] <= after
+
+    def test_forked_workers_do_not_repeat_each_other(self) -> None:
+        """Workers forked from one parent draw their own random bits: no id, nor its random part, repeats."""
+        new_event_id()  # the generator is in use in the parent before the fork, as in a prefork server
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
-        child = context.Process(target=_ids_in_child, args=(queue,))
-        child.start()
-        child_ids = set(queue.get(timeout=30))
-        child.join(timeout=30)
-        assert len(child_ids) == 100
-        assert not parent & child_ids
-        assert {i[:23] for i in child_ids} != {i[:23] for i in parent}
+        children = [context.Process(target=_ids_in_child, args=(queue,)) for _ in range(2)]
+        for child in children:
+            child.start()
+        batches = [[new_event_id() for _ in range(5000)]]
+        batches += [queue.get(timeout=30) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert [child.exitcode for child in children] == [0, 0]
+        assert all(uuid.UUID(i).version == 7 for batch in batches for i in batch)
+        assert len({i for batch in batches for i in batch}) == 15000
+        # Without a reseed after fork the workers' random parts repeat even when their clocks differ.
+        parts = [_random_parts(batch) for batch in batches]
+        assert sum(map(len, parts)) == len(set().union(*parts)) == 15000

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
+import attrs
 from django.test import Client, RequestFactory
 
+from event_hub.context import RequestInfo
+from event_hub.identity import session_id
 from event_hub.middleware import client_ip, request_info
 from tests.conftest import delivered
 
@@ -49,10 +53,50 @@ class TestRequestFields:
         )
         assert client_ip(request) == "198.51.100.1"
 
+    def test_every_request_info_field_is_taken_from_the_request(self) -> None:
+        """A request carrying every header fills every field of RequestInfo; none is left at its default."""
+        request = RequestFactory().get(
+            "/courses/x/",
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_USER_AGENT="Agent/1.0",
+            HTTP_HOST="lms.example.org",
+            HTTP_REFERER="https://lms.example.org/x",
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+        request.session = SimpleNamespace(session_key="k" * 32)  # type: ignore[attr-defined]
+        info = request_info(request)
+        left_at_default = [
+            field.name for field in attrs.fields(RequestInfo) if getattr(info, field.name) == field.default
+        ]
+        assert left_at_default == []
+        assert info.session == session_id("k" * 32)
+
     def test_request_info_never_validates_the_host(self) -> None:
         """A host outside ALLOWED_HOSTS does not make event collection raise."""
         request = RequestFactory().get("/", HTTP_HOST="evil.example")
         assert request_info(request).host == "evil.example"
+
+
+class TestSessionAndPage:
+    def test_server_event_carries_the_hashed_session_and_no_page(
+        self, memory_hub: Callable[..., None], django_user_model: Any
+    ) -> None:
+        """A server event in a request has the digest of the session key, and page None as on the platform."""
+        client = Client()
+        client.force_login(django_user_model.objects.create_user("learner"))
+        client.get("/emit/", HTTP_REFERER="https://lms.example.org/courses/x/")
+        [event] = delivered()
+        assert event["session"] == session_id(client.session.session_key)
+        assert event["page"] is None
+
+    def test_session_is_read_when_the_event_is_emitted(self) -> None:
+        """A session key given to the request after the middleware ran (a login) is the one events carry."""
+        request = RequestFactory().get("/")
+        request.session = SimpleNamespace(session_key=None)  # type: ignore[attr-defined]
+        info = request_info(request)
+        assert info.session == ""
+        request.session.session_key = "n" * 32  # type: ignore[attr-defined]
+        assert info.session == session_id("n" * 32)
 
 
 class TestBatchingPerRequest:

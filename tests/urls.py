@@ -1,5 +1,6 @@
-"""URLs of the test suite: the tracking API plus views used by middleware tests."""
+"""URLs of the test suite: the tracking API, the admin, and views used by middleware tests."""
 
+from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -7,6 +8,7 @@ from tests import views
 
 urlpatterns = [
     path("", include("event_hub.api.urls")),
+    path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("emit/", views.emit_view),
     path("emit-async/", views.emit_async_view),

@@ -9,39 +9,26 @@ Rates come from ``EVENT_HUB["API_THROTTLE_RATES"]`` at call time (so
 * a view's ``throttle_scope`` (``TrackingView.as_view(throttle_scope="mobile")``):
   an extra limit for that view, counted per user or IP.
 
-A rate is ``"<count>/<period>"`` with period ``second``, ``minute``, ``hour``
-or ``day`` (only the first letter counts); ``None`` or a missing key means no
-limit. Each check is one ``incr`` on the cache (plus an ``add`` when a window
-starts): the window is fixed, so a client can send up to twice the rate across
-a window boundary, never more.
+A rate is DRF's ``"<count>/<period>"`` with period ``second``, ``minute``,
+``hour`` or ``day`` (only the first letter counts); ``None`` or a missing key
+means no limit. :class:`TrackingThrottle` is a DRF ``SimpleRateThrottle``
+(its rate parsing, scope and ``wait()``) whose counter differs: DRF keeps a
+list of timestamps per client, read and rewritten on every request, which two
+concurrent requests can both pass; here each check is one atomic ``incr`` on
+the cache (plus an ``add`` when a window starts). The window is fixed, so a
+client can send up to twice the rate across a window boundary, never more.
 """
 
 from __future__ import annotations
 
-import functools
-import time
 from typing import Any
 
 from django.core.cache import caches
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from event_hub.conf import hub_settings
 from event_hub.middleware import client_ip
-
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@functools.lru_cache(maxsize=64)
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"100/minute"`` -> ``(100, 60)``; raises ``ValueError`` for anything else."""
-    if not isinstance(rate, str) or "/" not in rate:
-        raise ValueError(f"a rate looks like '100/minute', not {rate!r}")
-    count, period = rate.split("/", 1)
-    period = period.strip().lower()
-    if not count.strip().isdigit() or int(count) < 1 or period[:1] not in PERIODS:
-        raise ValueError(f"a rate looks like '100/minute' (period second, minute, hour or day), not {rate!r}")
-    return int(count), PERIODS[period[0]]
 
 
 def identity(request: Request) -> tuple[str, str]:
@@ -52,33 +39,59 @@ def identity(request: Request) -> tuple[str, str]:
     return "anon", client_ip(request._request)
 
 
-class TrackingThrottle(BaseThrottle):
+class TrackingThrottle(SimpleRateThrottle):
     """Limit requests per user or client IP for one scope (``None``: the ``anon``/``user`` scopes)."""
 
+    cache_format = "event_hub:throttle:%(scope)s:%(ident)s"
+
     def __init__(self, scope: str | None = None) -> None:
+        # DRF's __init__ reads the rate of a fixed scope; ours may depend on the request
+        # (anon or user), so the rate is read in allow_request.
+        self.fixed_scope = scope
         self.scope = scope
-        self._wait: float | None = None
+        self.history: list[float] = []
+
+    def get_rate(self) -> str | None:
+        """The scope's rate in ``API_THROTTLE_RATES`` now; a missing scope is not limited."""
+        rate: str | None = hub_settings.API_THROTTLE_RATES.get(self.scope)
+        return rate
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        kind, ident = identity(request)
+        return self.cache_format % {"scope": self.scope, "ident": f"{kind}:{ident}"}
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        kind, ident = identity(request)
-        scope = self.scope or kind
-        rate = hub_settings.API_THROTTLE_RATES.get(scope)
-        if rate is None:
+        self.scope = self.fixed_scope or identity(request)[0]
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.rate is None:
             return True
-        limit, period = parse_rate(rate)
-        now = time.time()
-        window = int(now // period)
-        key = f"event_hub:throttle:{scope}:{kind}:{ident}:{period}:{window}"
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.key = f"{self.get_cache_key(request, view)}:{self.duration}:{window}"
         cache = caches[hub_settings.API_THROTTLE_CACHE]
         try:
-            count = cache.incr(key)
+            count = cache.incr(self.key)
         except ValueError:  # the window starts now (or its counter expired)
-            count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
-        if count > limit:
-            self._wait = (window + 1) * period - now
-            return False
+            count = 1 if cache.add(self.key, 1, timeout=self.duration + 1) else cache.incr(self.key)
+        if count > self.num_requests:
+            # For DRF's wait(): the window's allowed requests, dated at its start, so the
+            # recommended wait is the time left until the next window.
+            self.history = [float(window * self.duration)] * self.num_requests
+            return self.throttle_failure()
         return True
 
-    def wait(self) -> float | None:
-        """Seconds until the current window ends (sent as ``Retry-After``)."""
-        return self._wait
+
+def parse_rate(rate: object) -> tuple[int, int]:
+    """``"100/minute"`` -> ``(100, 60)`` with DRF's parser; ``ValueError`` for anything it rejects.
+
+    Stricter than DRF on one point: a count below 1, which DRF accepts and which
+    would refuse every request, is an error.
+    """
+    try:
+        count, period = TrackingThrottle().parse_rate(rate)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        count = period = None
+    if not isinstance(rate, str) or count is None or count < 1:
+        raise ValueError(f"a rate looks like '100/minute' (period second, minute, hour or day), not {rate!r}")
+    return count, period

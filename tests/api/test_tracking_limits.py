@@ -6,11 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
+from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
+from rest_framework.throttling import SimpleRateThrottle
 
 from event_hub import checks
-from event_hub.api.throttling import parse_rate
+from event_hub.api.throttling import TrackingThrottle, parse_rate
 from event_hub.api.views import TrackingView
 from event_hub.delivery import unit_of_work
 from tests.api.api_support import (
@@ -99,6 +103,37 @@ class TestThrottling:
             parse_rate(rate)
 
 
+class TestDRFThrottle:
+    """TrackingThrottle is DRF's SimpleRateThrottle with an atomic fixed-window counter."""
+
+    def test_rate_parsing_and_wait_are_drfs(self) -> None:
+        """The throttle inherits DRF's rate parser and wait() instead of carrying copies of them."""
+        assert issubclass(TrackingThrottle, SimpleRateThrottle)
+        for name in ("parse_rate", "wait"):
+            assert getattr(TrackingThrottle, name) is getattr(SimpleRateThrottle, name)
+
+    def test_rate_is_read_at_call_time(self, user: Any, api_hub: Callable[..., None]) -> None:
+        """A throttle built before API_THROTTLE_RATES changes applies the new rate."""
+        throttle = TrackingThrottle("mobile")
+        api_hub(API_THROTTLE_RATES={"mobile": "1/hour"})
+        request = Request(APIRequestFactory().post(URL))
+        request.user = user
+        assert [throttle.allow_request(request, None) for _ in range(2)] == [True, False]
+        assert (throttle.num_requests, throttle.duration) == (1, 3600)
+
+    def test_wait_is_the_rest_of_the_window(
+        self, user: Any, api_hub: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A refused request is told to wait until the current fixed window ends."""
+        api_hub(API_THROTTLE_RATES={"user": "2/minute"})
+        monkeypatch.setattr(TrackingThrottle, "timer", staticmethod(lambda: 6000.0 + 45.25))
+        request = Request(APIRequestFactory().post(URL))
+        request.user = user
+        throttle = TrackingThrottle()
+        assert [throttle.allow_request(request, None) for _ in range(3)] == [True, True, False]
+        assert throttle.wait() == pytest.approx(60 - 45.25)
+
+
 def check_ids(**hub: Any) -> list[str]:
     """Ids of the system check messages for ``EVENT_HUB`` = ``hub`` (plus sync delivery)."""
     with override_settings(EVENT_HUB={"DELIVERY": "sync", **hub}):
@@ -129,12 +164,23 @@ class TestChecks:
         [
             {"API_THROTTLE_RATES": ["100/minute"]},
             {"API_THROTTLE_RATES": {"user": "lots"}},
+            {"API_THROTTLE_RATES": {"anon": ["600/minute"]}},
+            {"API_THROTTLE_RATES": {"user": {"rate": "1/s"}}},
+            {"API_THROTTLE_RATES": {"user": 100}},
             {"API_THROTTLE_CACHE": "no-such-cache"},
         ],
     )
     def test_throttling(self, hub: dict[str, Any]) -> None:
         """Rates must parse and the throttle cache must exist (E011)."""
         assert "event_hub.E011" in check_ids(**hub)
+
+    def test_manage_py_check_reports_an_unhashable_rate(self) -> None:
+        """``manage.py check`` reports a list given as a rate as E011 rather than crashing."""
+        with (
+            override_settings(EVENT_HUB={"DELIVERY": "sync", "API_THROTTLE_RATES": {"anon": ["600/minute"]}}),
+            pytest.raises(SystemCheckError, match=r"event_hub\.E011"),
+        ):
+            call_command("check")
 
     @pytest.mark.parametrize("value", ["page_close", [""], [3]])
     def test_anonymous_events(self, value: Any) -> None:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ from event_hub.delivery import handoff
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
 from event_hub.models import DeadLetter, OutboxBatch
-from tests.support_backends import SilentBroker, celery_app, jsonl_config, read_lines, wire_line
+from tests.support_backends import SilentBroker, celery_app, jsonl_config, read_lines, wait_for, wire_line
 
 PUBLISH_TIMEOUT = DEFAULTS["BROKER_PUBLISH_TIMEOUT_SECONDS"]
 
@@ -178,30 +179,36 @@ class TestBrokerDown:
         assert handoff.broker.down_until > time.monotonic()
 
     def test_cooldown_sends_the_next_batches_straight_to_the_outbox(
-        self, celery_hub: Callable[..., None], silent_broker: SilentBroker
+        self, celery_hub: Callable[..., None], silent_broker: SilentBroker, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """After a hung broker timed out once, later batches skip it (no connection, no wait) a while."""
+        """After a hung broker timed out once, later batches skip it (no publish) until the cooldown ends."""
         celery_hub(BROKER_COOLDOWN_SECONDS=1.5)
+        clock = [1000.0]  # the hand-off's monotonic clock, moved by the test instead of waiting
+        monkeypatch.setattr(handoff, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+        attempts: list[str] = []
+        connection_for = handoff.broker._connection_for
+
+        def counted_connection_for(app: Any) -> Any:
+            attempts.append(str(app.conf.broker_write_url))
+            return connection_for(app)
+
+        monkeypatch.setattr(handoff.broker, "_connection_for", counted_connection_for)
         with celery_app(silent_broker.url):
-            started = time.monotonic()
+            hand_off(batch_of(1))  # times out on the silent broker
+            assert len(attempts) == 1
+            wait_for(lambda: silent_broker.accepted == 1, what="the first publish to connect")
             hand_off(batch_of(1))
-            failed_at = time.monotonic()
-            first = failed_at - started
-            assert silent_broker.accepted == 1
+            clock[0] += 1.4
             hand_off(batch_of(1))
-            hand_off(batch_of(1))
-            later = time.monotonic() - failed_at
-            assert silent_broker.accepted == 1
-            time.sleep(max(0.0, failed_at + 1.6 - time.monotonic()))
-            hand_off(batch_of(1))
-            assert silent_broker.accepted == 2
-        assert PUBLISH_TIMEOUT * 0.9 <= first < PUBLISH_TIMEOUT * 2.5
-        assert later < 0.1
-        assert OutboxBatch.objects.count() == 4
-        assert all(
-            "Timeout" in error or "moments ago" in error
-            for error in OutboxBatch.objects.values_list("last_error", flat=True)
-        )
+            assert len(attempts) == 1, "a publish was attempted during the cooldown"
+            clock[0] += 0.2
+            hand_off(batch_of(1))  # the cooldown is over: the broker is tried again
+            assert len(attempts) == 2
+            wait_for(lambda: silent_broker.accepted == 2, what="the publish after the cooldown to connect")
+        errors = list(OutboxBatch.objects.order_by("created_at").values_list("last_error", flat=True))
+        assert len(errors) == 4
+        assert ["Timeout" in error for error in errors] == [True, False, False, True]
+        assert ["moments ago" in error for error in errors] == [False, True, True, False]
 
     def test_outbox_failing_too_logs_the_payload(
         self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture
