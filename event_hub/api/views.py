@@ -11,14 +11,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -38,6 +41,8 @@ from event_hub.api.serializers import (
     tracking_serializer,
 )
 from event_hub.api.throttling import TrackingThrottle
+
+logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -84,6 +89,20 @@ class TrackingView(APIView):
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [cls() for cls in authentication_classes()]
+
+    def perform_authentication(self, request: Request) -> None:
+        """Authenticate now; credentials naming a user by a key of the wrong type are a 401.
+
+        Authentication classes look the user up with what the credentials say (a JWT's
+        ``user_id`` claim, for one); a correctly signed token whose claim is not a valid
+        primary key makes the ORM raise instead of finding nobody.
+        """
+        try:
+            request.user  # noqa: B018 - authenticates
+        except (ValueError, TypeError, DjangoValidationError) as exc:
+            logger.warning("credentials refused: %s", exc)
+            request.user = AnonymousUser()
+            raise AuthenticationFailed("The credentials do not name a valid user.") from None
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles: list[BaseThrottle] = [TrackingThrottle()]
