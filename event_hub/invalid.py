@@ -20,9 +20,33 @@ from event_hub.models import InvalidEvent
 logger = logging.getLogger(__name__)
 
 
+#: Containers nested deeper than this are stored as a placeholder string (orjson writes at most 254 levels).
+MAX_STORED_DEPTH = 64
+CLIPPED = "<nested too deeply to store>"
+
+
 def _json_safe(value: Any) -> Any:
-    """``value`` as plain JSON types (anything orjson cannot encode becomes its ``repr``)."""
-    return orjson.loads(orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS))
+    """``value`` as plain JSON types (anything orjson cannot encode becomes its ``repr``).
+
+    A value nested too deeply for orjson to write keeps its first :data:`MAX_STORED_DEPTH`
+    levels; deeper containers become :data:`CLIPPED`.
+    """
+    try:
+        encoded = orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        encoded = orjson.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.loads(encoded)
+
+
+def clip(value: Any, levels: int) -> Any:
+    """A copy of ``value`` with the objects and arrays deeper than ``levels`` replaced by :data:`CLIPPED`."""
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if levels <= 0:
+        return CLIPPED
+    if isinstance(value, dict):
+        return {key: clip(item, levels - 1) for key, item in value.items()}
+    return [clip(item, levels - 1) for item in value]
 
 
 def record(

@@ -224,3 +224,18 @@ class TestStore:
         assert invalid.record(name="x", source="server", payload={"marker": 42}, errors={"": ["bad"]}) is None
         [critical] = [r for r in caplog.records if r.levelname == "CRITICAL"]
         assert '"marker":42' in critical.getMessage()
+
+    def test_deep_payload_is_clipped(self) -> None:
+        """A payload nested deeper than orjson writes keeps MAX_STORED_DEPTH levels instead of failing."""
+        from event_hub import invalid
+        from event_hub.models import InvalidEvent
+
+        payload: Any = "leaf"
+        for _ in range(300):
+            payload = {"a": payload}
+        row = invalid.record(name="x", source="browser", payload=payload, errors={"event": ["too deep"]})
+        assert row is not None
+        stored = InvalidEvent.objects.get(pk=row.pk).payload
+        for _ in range(invalid.MAX_STORED_DEPTH):
+            stored = stored["a"]
+        assert stored == invalid.CLIPPED

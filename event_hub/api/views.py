@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -29,15 +29,14 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from event_hub.api.authentication import authentication_classes
+from event_hub.api.openapi import TRACKING_REJECTED, TRACKING_REQUEST
 from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer
 from event_hub.api.permissions import TrackingPermission
 from event_hub.api.serializers import (
     BatchResultSerializer,
     DetailSerializer,
     EventCreatedSerializer,
-    TrackingBatchSerializer,
     TrackingEventSerializer,
-    ValidationErrorSerializer,
     tracking_serializer,
 )
 from event_hub.api.throttling import TrackingThrottle
@@ -58,18 +57,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             errors = {"non_field_errors": [str(detail)]}
         response.data = {"errors": errors}
     return response
-
-
-_REQUEST = PolymorphicProxySerializer(
-    component_name="TrackingRequest",
-    serializers=[TrackingEventSerializer, TrackingBatchSerializer],
-    resource_type_field_name=None,
-)
-_BAD_REQUEST = PolymorphicProxySerializer(
-    component_name="TrackingRejected",
-    serializers=[ValidationErrorSerializer, BatchResultSerializer],
-    resource_type_field_name=None,
-)
 
 
 class TrackingView(APIView):
@@ -125,11 +112,11 @@ class TrackingView(APIView):
         operation_id="tracking_create",
         summary="Send tracking events",
         description='Post one event, or a batch of events as {"events": [...]}. See docs/api.rst.',
-        request=_REQUEST,
+        request=TRACKING_REQUEST,
         responses={
             201: EventCreatedSerializer,
             202: BatchResultSerializer,
-            400: _BAD_REQUEST,
+            400: TRACKING_REJECTED,
             401: OpenApiResponse(DetailSerializer, description="Not authenticated."),
             403: OpenApiResponse(DetailSerializer, description="CSRF failed, or not allowed."),
             413: OpenApiResponse(DetailSerializer, description="Body larger than API_MAX_BODY_BYTES."),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from event_hub.api import contract
 from event_hub.models import InvalidEvent
 from tests.api.api_support import (
     BROWSER_PLAY,
@@ -280,6 +281,64 @@ class TestFieldErrors:
         assert "event_type" in response.json()["errors"]
 
 
+def nested(levels: int) -> Any:
+    """An object nesting ``levels`` objects and arrays in all (``{"a": [{"a": [...]}]}``)."""
+    value: Any = {}
+    for level in range(levels - 2, -1, -1):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+class TestDeepNesting:
+    """JSON nested deeper than MAX_DEPTH is refused as a 400 on its field, for anyone, and recorded."""
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"event_type": "page_close", "event": nested(300)}, "event"),
+            ({"event_type": "page_close", "event": json.dumps(nested(300))}, "event"),
+            ({"event_type": "page_close", "color": nested(300)}, "color"),
+            ({**MOBILE_PLAY, "context": {**MOBILE_PLAY["context"], "client": nested(300)}}, "context.client"),
+        ],
+    )
+    def test_deep_member(
+        self, api_client: APIClient, api_hub: Callable[..., None], body: dict[str, Any], field: str
+    ) -> None:
+        """A deep payload, unknown member or device context is a 400 naming it, and is recorded."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        response = post(api_client, body)
+        assert response.status_code == 400
+        assert field in response.json()["errors"]
+        assert InvalidEvent.objects.count() == 1
+        assert events() == []
+
+    def test_deep_body(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """A body that is a deep array instead of an event is a 400 and is recorded."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        response = api_client.post(URL, json.dumps([nested(299)]), content_type="application/json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["non_field_errors"]
+        assert InvalidEvent.objects.count() == 1
+
+    def test_depth_limit(self, user_client: APIClient) -> None:
+        """A payload at the limit passes the API's check; one level more is refused."""
+        at_limit = {"event_type": "no.such.event", "event": nested(contract.MAX_DEPTH)}
+        assert "event" not in post(user_client, at_limit).json()["errors"]
+        beyond = {**at_limit, "event": nested(contract.MAX_DEPTH + 1)}
+        assert "event" in post(user_client, beyond).json()["errors"]
+
+    def test_batch_with_a_deep_event(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """A batch of a valid event and a deep one: 202, the deep one rejected with its field."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        page_close = {"event_type": "page_close", "event": {}}
+        response = post(api_client, {"events": [page_close, {**page_close, "event": nested(300)}]})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (1, 1)
+        assert list(body["results"][1]["errors"]) == ["event"]
+        assert len(events()) == 1
+
+
 class TestBatches:
     """``{"events": [...]}``: each event accepted or rejected on its own."""
 
@@ -342,7 +401,8 @@ class TestBatches:
         assert post(user_client, {"events": [BROWSER_PLAY] * 3}).status_code == 202
         response = post(user_client, {"events": [BROWSER_PLAY] * 4})
         assert response.status_code == 400
-        assert response.json() == {"errors": {"events": ["at most 3 events per request, got 4"]}}
+        message = "expected an array of 1 to 3 items, got an array of 4 items"
+        assert response.json() == {"errors": {"events": [message]}}
         assert len(events()) == 3
 
     @pytest.mark.parametrize(
