@@ -4,7 +4,8 @@
 * 202 ``{"results", "accepted", "rejected"}`` for a batch with at least one accepted event
   (400 with the same body when none was);
 * 400 ``{"errors": {field path: [messages]}}`` for an invalid request or event;
-* 401 / 403 (authentication, CSRF), 413 (body over ``API_MAX_BODY_BYTES``),
+* 401 / 403 (authentication, CSRF), 411 (a chunked body the server cannot end),
+  413 (body over ``API_MAX_BODY_BYTES``, announced or not),
   415 (not ``application/json``), 429 (throttled, with ``Retry-After``):
   ``{"detail": "..."}``.
 """
@@ -30,7 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from event_hub.api.authentication import authentication_classes
 from event_hub.api.openapi import TRACKING_REJECTED, TRACKING_REQUEST
-from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer
+from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer, read_unannounced_body
 from event_hub.api.permissions import TrackingPermission
 from event_hub.api.serializers import (
     BatchResultSerializer,
@@ -77,6 +78,11 @@ class TrackingView(APIView):
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [cls() for cls in authentication_classes()]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Read a chunked body first (authentication, permissions and parsing all need the body)."""
+        read_unannounced_body(request._request)
+        super().initial(request, *args, **kwargs)
+
     def perform_authentication(self, request: Request) -> None:
         """Authenticate now; credentials naming a user by a key of the wrong type are a 401.
 
@@ -119,6 +125,9 @@ class TrackingView(APIView):
             400: TRACKING_REJECTED,
             401: OpenApiResponse(DetailSerializer, description="Not authenticated."),
             403: OpenApiResponse(DetailSerializer, description="CSRF failed, or not allowed."),
+            411: OpenApiResponse(
+                DetailSerializer, description="Chunked body the server cannot end: send Content-Length."
+            ),
             413: OpenApiResponse(DetailSerializer, description="Body larger than API_MAX_BODY_BYTES."),
             415: OpenApiResponse(DetailSerializer, description="Content-Type is not application/json."),
             429: OpenApiResponse(DetailSerializer, description="Throttled; see Retry-After."),

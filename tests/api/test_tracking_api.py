@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import http.client
 import json
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
+from django.core.handlers.wsgi import WSGIHandler
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
+from werkzeug.serving import make_server
 
 from event_hub.api import contract
+from event_hub.api.views import TrackingView
 from event_hub.models import InvalidEvent
 from tests.api.api_support import (
     BROWSER_PLAY,
@@ -339,6 +345,11 @@ class TestDeepNesting:
         assert len(events()) == 1
 
 
+def failing_resolver(node_id: str) -> Any:
+    """A CONTENT_NODE_RESOLVER that fails the way a broken dependency would."""
+    raise RuntimeError("resolver down")
+
+
 class TestBatches:
     """``{"events": [...]}``: each event accepted or rejected on its own."""
 
@@ -395,6 +406,27 @@ class TestBatches:
         assert [result["index"] for result in body["results"]] == [0, 1]
         assert events() == []
 
+    def test_server_failure_after_an_accepted_event(
+        self, user_client: APIClient, api_hub: Callable[..., None]
+    ) -> None:
+        """An event the server fails on does not turn the answer of a partly accepted batch into a 5xx."""
+        api_hub(CONTENT_NODE_RESOLVER=failing_resolver)
+        response = post(user_client, {"events": [BROWSER_PLAY, DESIGN_NOTE_VIDEO, BROWSER_PLAY]})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (2, 1)
+        assert list(body["results"][1]["errors"]) == ["non_field_errors"]
+        assert [event["id"] for event in events()] == [body["results"][0]["id"], body["results"][2]["id"]]
+
+    def test_server_failure_with_nothing_accepted(
+        self, user_client: APIClient, api_hub: Callable[..., None]
+    ) -> None:
+        """When nothing was accepted the failure stays a server error (the batch may be sent again)."""
+        api_hub(CONTENT_NODE_RESOLVER=failing_resolver)
+        with pytest.raises(RuntimeError, match="resolver down"):
+            post(user_client, {"events": [DESIGN_NOTE_VIDEO]})
+        assert events() == []
+
     def test_batch_limit(self, user_client: APIClient, api_hub: Callable[..., None]) -> None:
         """More than API_MAX_BATCH_EVENTS events is a 400 and nothing is sent."""
         api_hub(API_MAX_BATCH_EVENTS=3)
@@ -425,6 +457,94 @@ class TestBatches:
         """The events of a batch are handed off together when the request ends."""
         assert post(user_client, {"events": [BROWSER_PLAY] * 5}).status_code == 202
         assert len({event["id"] for event in events()}) == 5
+
+
+@pytest.fixture(name="http_port")
+def fixture_http_port(api_hub: Callable[..., None]) -> Iterator[int]:
+    """Port of the test project served over HTTP by Werkzeug's server (it decodes chunked bodies)."""
+    server = make_server("127.0.0.1", 0, WSGIHandler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.port
+    server.shutdown()
+    thread.join(timeout=30)
+    server.server_close()
+
+
+def post_chunked(port: int, body: bytes, chunk_size: int = 64 * 1024) -> tuple[int, Any]:
+    """POST ``body`` with ``Transfer-Encoding: chunked``; the status and JSON of the answer.
+
+    The body is sent from a second thread while this one reads the answer, as a server may
+    answer (413) before the body ends and stop reading it.
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = (
+        f"POST {URL} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    stopped: list[OSError] = []
+
+    def send() -> None:
+        try:
+            sock.sendall(head.encode())
+            for start in range(0, len(body), chunk_size):
+                piece = body[start : start + chunk_size]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError as exc:  # the server answered and closed before the body ended
+            stopped.append(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    with sock, sock.makefile("rb") as stream:
+        response = http.client.HTTPResponse(sock)
+        response.fp = stream
+        response.begin()
+        answer = response.status, json.loads(response.read())
+    sender.join(timeout=30)
+    return answer
+
+
+class TestChunkedBodies:
+    """A body sent without Content-Length (chunked) is read, within API_MAX_BODY_BYTES."""
+
+    def test_small_event(self, http_port: int, api_hub: Callable[..., None]) -> None:
+        """A valid 150-byte chunked event is accepted and delivered."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        body = json.dumps({"event_type": "page_close", "event": {}, "page": PAGE}).encode()
+        assert 100 < len(body) < 200
+        status, answer = post_chunked(http_port, body, chunk_size=40)
+        assert status == 201, answer
+        assert [event["id"] for event in events()] == [answer["id"]]
+
+    @pytest.mark.parametrize("size", [600 * 1024, 5 * 1024 * 1024])
+    def test_too_large(self, http_port: int, api_hub: Callable[..., None], size: int) -> None:
+        """A chunked body over API_MAX_BODY_BYTES (512 KiB) is a 413, and nothing is sent."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        body = json.dumps({"event_type": "page_close", "event": {}, "page": "x" * size}).encode()
+        status, answer = post_chunked(http_port, body)
+        assert status == 413
+        assert "too large" in answer["detail"]
+        assert events() == []
+
+    def test_at_the_limit(self, http_port: int, api_hub: Callable[..., None]) -> None:
+        """A chunked body of exactly API_MAX_BODY_BYTES is read whole (a 400 for its long page, not a 413)."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"], API_MAX_BODY_BYTES=4096)
+        body = json.dumps({"event_type": "page_close", "page": ""}).encode()
+        body = body.replace(b'""', b'"' + b"x" * (4096 - len(body)) + b'"')
+        assert len(body) == 4096
+        status, answer = post_chunked(http_port, body, chunk_size=1000)
+        assert status == 400
+        assert list(answer["errors"]) == ["page"]
+
+    def test_server_that_cannot_end_the_body(self, user: Any) -> None:
+        """Without wsgi.input_terminated a chunked body cannot be read safely: 411."""
+        factory = APIRequestFactory()
+        request = factory.post(URL, b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked")
+        request.META.pop("CONTENT_LENGTH", None)
+        force_authenticate(request, user=user)
+        response = TrackingView.as_view()(request)
+        assert response.status_code == 411
 
 
 class TestTransport:

@@ -80,7 +80,7 @@ class TestSchema:
         """``/api/schema/`` serves OpenAPI 3 with the tracking operation."""
         assert schema_document["openapi"].startswith("3.")
         operation = schema_document["paths"][URL]["post"]
-        assert set(operation["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "429"}
+        assert set(operation["responses"]) == {"201", "202", "400", "401", "403", "411", "413", "415", "429"}
         request = operation["requestBody"]["content"]["application/json"]["schema"]
         assert request == {"$ref": "#/components/schemas/TrackingRequest"}
         assert {"cookieAuth", "tokenAuth"} <= {name for entry in operation["security"] for name in entry}
