@@ -28,25 +28,39 @@ from event_hub.models import InvalidEvent
 
 logger = logging.getLogger(__name__)
 
-#: Most characters of a payload kept when it cannot be stored as JSON (nested too deep).
-REPR_LIMIT = 10_000
-
 #: Delivered events with a catalog problem, by (name, source), since this process started.
 problem_counts: Counter[tuple[str, str]] = Counter()
 _last_stored: dict[tuple[str, str], float] = {}
 _sample_lock = threading.Lock()
 
 
+#: Containers nested deeper than this are stored as a placeholder string (orjson writes at most 254 levels).
+MAX_STORED_DEPTH = 64
+CLIPPED = "<nested too deeply to store>"
+
+
 def _json_safe(value: Any) -> Any:
     """``value`` as plain JSON types (anything orjson cannot encode becomes its ``repr``).
 
-    A payload orjson cannot write at all (nested deeper than it writes) is kept as
-    the start of its ``repr``.
+    A value nested too deeply for orjson to write keeps its first :data:`MAX_STORED_DEPTH`
+    levels; deeper containers become :data:`CLIPPED`.
     """
     try:
-        return orjson.loads(orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS))
+        encoded = orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:
-        return {"unserializable": repr(value)[:REPR_LIMIT]}
+        encoded = orjson.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.loads(encoded)
+
+
+def clip(value: Any, levels: int) -> Any:
+    """A copy of ``value`` with the objects and arrays deeper than ``levels`` replaced by :data:`CLIPPED`."""
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if levels <= 0:
+        return CLIPPED
+    if isinstance(value, dict):
+        return {key: clip(item, levels - 1) for key, item in value.items()}
+    return [clip(item, levels - 1) for item in value]
 
 
 @on_reload

@@ -201,15 +201,6 @@ class TestStore:
         assert row is not None
         assert InvalidEvent.objects.get(pk=row.pk).payload is None
 
-    def test_payload_too_deep_for_json_is_stored_as_text(self) -> None:
-        """A payload nested deeper than orjson writes is stored as the start of its repr, never raising."""
-        deep: Any = "leaf"
-        for _ in range(300):
-            deep = {"d": deep}
-        row = invalid.record(name="x", source="browser", payload=deep, errors={"": ["too deep"]})
-        assert row is not None
-        assert row.payload["unserializable"].startswith("{'d': {'d':")
-
     def test_refused_row_is_logged_with_its_payload(
         self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -226,3 +217,18 @@ class TestStore:
         assert invalid.record(name="x", source="server", payload={"marker": 42}, errors={"": ["bad"]}) is None
         [critical] = [r for r in caplog.records if r.levelname == "CRITICAL"]
         assert '"marker":42' in critical.getMessage()
+
+    def test_deep_payload_is_clipped(self) -> None:
+        """A payload nested deeper than orjson writes keeps MAX_STORED_DEPTH levels instead of failing."""
+        from event_hub import invalid
+        from event_hub.models import InvalidEvent
+
+        payload: Any = "leaf"
+        for _ in range(300):
+            payload = {"a": payload}
+        row = invalid.record(name="x", source="browser", payload=payload, errors={"event": ["too deep"]})
+        assert row is not None
+        stored = InvalidEvent.objects.get(pk=row.pk).payload
+        for _ in range(invalid.MAX_STORED_DEPTH):
+            stored = stored["a"]
+        assert stored == invalid.CLIPPED

@@ -4,21 +4,25 @@
 * 202 ``{"results", "accepted", "rejected"}`` for a batch with at least one accepted event
   (400 with the same body when none was);
 * 400 ``{"errors": {field path: [messages]}}`` for an invalid request or event;
-* 401 / 403 (authentication, CSRF), 413 (body over ``API_MAX_BODY_BYTES``),
+* 401 / 403 (authentication, CSRF), 411 (a chunked body the server cannot end),
+  413 (body over ``API_MAX_BODY_BYTES``, announced or not),
   415 (not ``application/json``), 429 (throttled, with ``Retry-After``):
   ``{"detail": "..."}``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -26,18 +30,19 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from event_hub.api.authentication import authentication_classes
-from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer
+from event_hub.api.openapi import TRACKING_REJECTED, TRACKING_REQUEST
+from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer, read_unannounced_body
 from event_hub.api.permissions import TrackingPermission
 from event_hub.api.serializers import (
     BatchResultSerializer,
     DetailSerializer,
     EventCreatedSerializer,
-    TrackingBatchSerializer,
     TrackingEventSerializer,
-    ValidationErrorSerializer,
     tracking_serializer,
 )
 from event_hub.api.throttling import TrackingThrottle
+
+logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -53,18 +58,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             errors = {"non_field_errors": [str(detail)]}
         response.data = {"errors": errors}
     return response
-
-
-_REQUEST = PolymorphicProxySerializer(
-    component_name="TrackingRequest",
-    serializers=[TrackingEventSerializer, TrackingBatchSerializer],
-    resource_type_field_name=None,
-)
-_BAD_REQUEST = PolymorphicProxySerializer(
-    component_name="TrackingRejected",
-    serializers=[ValidationErrorSerializer, BatchResultSerializer],
-    resource_type_field_name=None,
-)
 
 
 class TrackingView(APIView):
@@ -84,6 +77,25 @@ class TrackingView(APIView):
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [cls() for cls in authentication_classes()]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Read a chunked body first (authentication, permissions and parsing all need the body)."""
+        read_unannounced_body(request._request)
+        super().initial(request, *args, **kwargs)
+
+    def perform_authentication(self, request: Request) -> None:
+        """Authenticate now; credentials naming a user by a key of the wrong type are a 401.
+
+        Authentication classes look the user up with what the credentials say (a JWT's
+        ``user_id`` claim, for one); a correctly signed token whose claim is not a valid
+        primary key makes the ORM raise instead of finding nobody.
+        """
+        try:
+            request.user  # noqa: B018 - authenticates
+        except (ValueError, TypeError, DjangoValidationError) as exc:
+            logger.warning("credentials refused: %s", exc)
+            request.user = AnonymousUser()
+            raise AuthenticationFailed("The credentials do not name a valid user.") from None
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles: list[BaseThrottle] = [TrackingThrottle()]
@@ -106,13 +118,16 @@ class TrackingView(APIView):
         operation_id="tracking_create",
         summary="Send tracking events",
         description='Post one event, or a batch of events as {"events": [...]}. See docs/api.rst.',
-        request=_REQUEST,
+        request=TRACKING_REQUEST,
         responses={
             201: EventCreatedSerializer,
             202: BatchResultSerializer,
-            400: _BAD_REQUEST,
+            400: TRACKING_REJECTED,
             401: OpenApiResponse(DetailSerializer, description="Not authenticated."),
             403: OpenApiResponse(DetailSerializer, description="CSRF failed, or not allowed."),
+            411: OpenApiResponse(
+                DetailSerializer, description="Chunked body the server cannot end: send Content-Length."
+            ),
             413: OpenApiResponse(DetailSerializer, description="Body larger than API_MAX_BODY_BYTES."),
             415: OpenApiResponse(DetailSerializer, description="Content-Type is not application/json."),
             429: OpenApiResponse(DetailSerializer, description="Throttled; see Retry-After."),

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import http.client
 import json
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
+from django.core.handlers.wsgi import WSGIHandler
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
+from werkzeug.serving import make_server
 
+from event_hub.api import contract
+from event_hub.api.views import TrackingView
 from event_hub.models import InvalidEvent
 from tests.api.api_support import (
     BROWSER_PLAY,
@@ -280,6 +287,69 @@ class TestFieldErrors:
         assert "event_type" in response.json()["errors"]
 
 
+def nested(levels: int) -> Any:
+    """An object nesting ``levels`` objects and arrays in all (``{"a": [{"a": [...]}]}``)."""
+    value: Any = {}
+    for level in range(levels - 2, -1, -1):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+class TestDeepNesting:
+    """JSON nested deeper than MAX_DEPTH is refused as a 400 on its field, for anyone, and recorded."""
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"event_type": "page_close", "event": nested(300)}, "event"),
+            ({"event_type": "page_close", "event": json.dumps(nested(300))}, "event"),
+            ({"event_type": "page_close", "color": nested(300)}, "color"),
+            ({**MOBILE_PLAY, "context": {**MOBILE_PLAY["context"], "client": nested(300)}}, "context.client"),
+        ],
+    )
+    def test_deep_member(
+        self, api_client: APIClient, api_hub: Callable[..., None], body: dict[str, Any], field: str
+    ) -> None:
+        """A deep payload, unknown member or device context is a 400 naming it, and is recorded."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        response = post(api_client, body)
+        assert response.status_code == 400
+        assert field in response.json()["errors"]
+        assert InvalidEvent.objects.count() == 1
+        assert events() == []
+
+    def test_deep_body(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """A body that is a deep array instead of an event is a 400 and is recorded."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        response = api_client.post(URL, json.dumps([nested(299)]), content_type="application/json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["non_field_errors"]
+        assert InvalidEvent.objects.count() == 1
+
+    def test_depth_limit(self, user_client: APIClient) -> None:
+        """A payload at the limit passes the API's check; one level more is refused."""
+        at_limit = {"event_type": "no.such.event", "event": nested(contract.MAX_DEPTH)}
+        assert "event" not in post(user_client, at_limit).json()["errors"]
+        beyond = {**at_limit, "event": nested(contract.MAX_DEPTH + 1)}
+        assert "event" in post(user_client, beyond).json()["errors"]
+
+    def test_batch_with_a_deep_event(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """A batch of a valid event and a deep one: 202, the deep one rejected with its field."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        page_close = {"event_type": "page_close", "event": {}}
+        response = post(api_client, {"events": [page_close, {**page_close, "event": nested(300)}]})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (1, 1)
+        assert list(body["results"][1]["errors"]) == ["event"]
+        assert len(events()) == 1
+
+
+def failing_resolver(node_id: str) -> Any:
+    """A CONTENT_NODE_RESOLVER that fails the way a broken dependency would."""
+    raise RuntimeError("resolver down")
+
+
 class TestBatches:
     """``{"events": [...]}``: each event accepted or rejected on its own."""
 
@@ -336,13 +406,35 @@ class TestBatches:
         assert [result["index"] for result in body["results"]] == [0, 1]
         assert events() == []
 
+    def test_server_failure_after_an_accepted_event(
+        self, user_client: APIClient, api_hub: Callable[..., None]
+    ) -> None:
+        """An event the server fails on does not turn the answer of a partly accepted batch into a 5xx."""
+        api_hub(CONTENT_NODE_RESOLVER=failing_resolver)
+        response = post(user_client, {"events": [BROWSER_PLAY, DESIGN_NOTE_VIDEO, BROWSER_PLAY]})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (2, 1)
+        assert list(body["results"][1]["errors"]) == ["non_field_errors"]
+        assert [event["id"] for event in events()] == [body["results"][0]["id"], body["results"][2]["id"]]
+
+    def test_server_failure_with_nothing_accepted(
+        self, user_client: APIClient, api_hub: Callable[..., None]
+    ) -> None:
+        """When nothing was accepted the failure stays a server error (the batch may be sent again)."""
+        api_hub(CONTENT_NODE_RESOLVER=failing_resolver)
+        with pytest.raises(RuntimeError, match="resolver down"):
+            post(user_client, {"events": [DESIGN_NOTE_VIDEO]})
+        assert events() == []
+
     def test_batch_limit(self, user_client: APIClient, api_hub: Callable[..., None]) -> None:
         """More than API_MAX_BATCH_EVENTS events is a 400 and nothing is sent."""
         api_hub(API_MAX_BATCH_EVENTS=3)
         assert post(user_client, {"events": [BROWSER_PLAY] * 3}).status_code == 202
         response = post(user_client, {"events": [BROWSER_PLAY] * 4})
         assert response.status_code == 400
-        assert response.json() == {"errors": {"events": ["at most 3 events per request, got 4"]}}
+        message = "expected an array of 1 to 3 items, got an array of 4 items"
+        assert response.json() == {"errors": {"events": [message]}}
         assert len(events()) == 3
 
     @pytest.mark.parametrize(
@@ -365,6 +457,94 @@ class TestBatches:
         """The events of a batch are handed off together when the request ends."""
         assert post(user_client, {"events": [BROWSER_PLAY] * 5}).status_code == 202
         assert len({event["id"] for event in events()}) == 5
+
+
+@pytest.fixture(name="http_port")
+def fixture_http_port(api_hub: Callable[..., None]) -> Iterator[int]:
+    """Port of the test project served over HTTP by Werkzeug's server (it decodes chunked bodies)."""
+    server = make_server("127.0.0.1", 0, WSGIHandler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.port
+    server.shutdown()
+    thread.join(timeout=30)
+    server.server_close()
+
+
+def post_chunked(port: int, body: bytes, chunk_size: int = 64 * 1024) -> tuple[int, Any]:
+    """POST ``body`` with ``Transfer-Encoding: chunked``; the status and JSON of the answer.
+
+    The body is sent from a second thread while this one reads the answer, as a server may
+    answer (413) before the body ends and stop reading it.
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = (
+        f"POST {URL} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    stopped: list[OSError] = []
+
+    def send() -> None:
+        try:
+            sock.sendall(head.encode())
+            for start in range(0, len(body), chunk_size):
+                piece = body[start : start + chunk_size]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError as exc:  # the server answered and closed before the body ended
+            stopped.append(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    with sock, sock.makefile("rb") as stream:
+        response = http.client.HTTPResponse(sock)
+        response.fp = stream
+        response.begin()
+        answer = response.status, json.loads(response.read())
+    sender.join(timeout=30)
+    return answer
+
+
+class TestChunkedBodies:
+    """A body sent without Content-Length (chunked) is read, within API_MAX_BODY_BYTES."""
+
+    def test_small_event(self, http_port: int, api_hub: Callable[..., None]) -> None:
+        """A valid 150-byte chunked event is accepted and delivered."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        body = json.dumps({"event_type": "page_close", "event": {}, "page": PAGE}).encode()
+        assert 100 < len(body) < 200
+        status, answer = post_chunked(http_port, body, chunk_size=40)
+        assert status == 201, answer
+        assert [event["id"] for event in events()] == [answer["id"]]
+
+    @pytest.mark.parametrize("size", [600 * 1024, 5 * 1024 * 1024])
+    def test_too_large(self, http_port: int, api_hub: Callable[..., None], size: int) -> None:
+        """A chunked body over API_MAX_BODY_BYTES (512 KiB) is a 413, and nothing is sent."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        body = json.dumps({"event_type": "page_close", "event": {}, "page": "x" * size}).encode()
+        status, answer = post_chunked(http_port, body)
+        assert status == 413
+        assert "too large" in answer["detail"]
+        assert events() == []
+
+    def test_at_the_limit(self, http_port: int, api_hub: Callable[..., None]) -> None:
+        """A chunked body of exactly API_MAX_BODY_BYTES is read whole; one byte more is a 413."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"], API_MAX_BODY_BYTES=4096)
+        event = json.dumps({"event_type": "page_close", "event": {}}).encode()
+        body = event + b" " * (4096 - len(event))  # JSON may end with white space
+        status, answer = post_chunked(http_port, body, chunk_size=1000)
+        assert status == 201, answer
+        assert len(events()) == 1
+        assert post_chunked(http_port, body + b" ", chunk_size=1000)[0] == 413
+
+    def test_server_that_cannot_end_the_body(self, user: Any) -> None:
+        """Without wsgi.input_terminated a chunked body cannot be read safely: 411."""
+        factory = APIRequestFactory()
+        request = factory.post(URL, b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked")
+        request.META.pop("CONTENT_LENGTH", None)
+        force_authenticate(request, user=user)
+        response = TrackingView.as_view()(request)
+        assert response.status_code == 411
 
 
 class TestTransport:

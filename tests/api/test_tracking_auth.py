@@ -206,6 +206,22 @@ class TestTokens:
         assert events()[0]["context"]["user_id"] == user.pk
         assert post(api_client, MOBILE_PLAY, HTTP_AUTHORIZATION="Bearer not-a-jwt").status_code == 401
 
+    @pytest.mark.parametrize("claim", ["abc", "", {"id": 1}, [1]])
+    def test_jwt_with_a_user_id_of_the_wrong_type(
+        self, api_client: APIClient, api_hub: Callable[..., None], user: Any, claim: Any
+    ) -> None:
+        """A correctly signed JWT whose user_id claim cannot be a user's key is a 401, not a 500."""
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        api_hub(API_AUTHENTICATION=[SESSION, TOKEN, JWT], API_ANONYMOUS_EVENTS=["*"])
+        token = AccessToken.for_user(user)
+        token["user_id"] = claim
+        response = post(api_client, MOBILE_PLAY, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+        assert "credentials" in response.json()["detail"]
+        assert events() == []
+
     def test_authentication_follows_settings(
         self, user_client: APIClient, api_hub: Callable[..., None]
     ) -> None:

@@ -30,9 +30,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from event_hub.api import serializers
+from event_hub.api.contract import CONTEXT_KEYS, SERVER_ONLY, UNKNOWN
 from tests.api.api_support import (
+    BROWSER_PLAY,
+    MOBILE_PLAY,
     URL,
+    post,
 )
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +58,12 @@ def wsgi_app() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]
     return app
 
 
+def posted_events(body: Any) -> list[dict[str, Any]]:
+    """The event objects of a generated request body (one event or a batch)."""
+    events = body.get("events") if isinstance(body, dict) and "events" in body else [body]
+    return [event for event in events if isinstance(event, dict)] if isinstance(events, list) else []
+
+
 @pytest.fixture(name="schema_document")
 def fixture_schema_document(api_client: APIClient) -> dict[str, Any]:
     """The schema as served at ``/api/schema/``."""
@@ -71,7 +80,7 @@ class TestSchema:
         """``/api/schema/`` serves OpenAPI 3 with the tracking operation."""
         assert schema_document["openapi"].startswith("3.")
         operation = schema_document["paths"][URL]["post"]
-        assert set(operation["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "429"}
+        assert set(operation["responses"]) == {"201", "202", "400", "401", "403", "411", "413", "415", "429"}
         request = operation["requestBody"]["content"]["application/json"]["schema"]
         assert request == {"$ref": "#/components/schemas/TrackingRequest"}
         assert {"cookieAuth", "tokenAuth"} <= {name for entry in operation["security"] for name in entry}
@@ -87,13 +96,29 @@ class TestSchema:
             "$ref": "#/components/schemas/TrackingEvent"
         }
 
-    def test_documented_fields_are_the_accepted_ones(self, schema_document: dict[str, Any]) -> None:
-        """The documented event fields are exactly those the validator accepts (and no server field)."""
-        properties = set(schema_document["components"]["schemas"]["TrackingEvent"]["properties"])
-        assert properties == serializers.EVENT_KEYS
-        assert not properties & serializers.SERVER_FIELDS
-        context = set(schema_document["components"]["schemas"]["AppContext"]["properties"])
-        assert context == serializers.CONTEXT_KEYS["mobile"]
+    def test_documented_fields_are_the_accepted_ones(
+        self, schema_document: dict[str, Any], user_client: APIClient
+    ) -> None:
+        """Documented members are accepted; server-set and undocumented members are refused."""
+        components = schema_document["components"]["schemas"]
+        event, context = components["TrackingEvent"], components["AppContext"]
+        assert set(event["properties"]) == {
+            *("event_type", "name", "tracking_event_type", "event", "event_data"),
+            *("page", "node_id", "timestamp", "event_source", "context"),
+        }
+        members = {"course_id", "application", "client", "component", "received_at"}
+        assert set(context["properties"]) == members
+        assert event["additionalProperties"] is False
+        assert context["additionalProperties"] is False
+        assert {"username", "user_id", "ip", "time"} <= set(event["x-server-set"])
+        assert {"user_id", "org_id", "client_time"} <= set(context["x-server-set"])
+        for member in [*event["x-server-set"], "color"]:
+            errors = post(user_client, {**BROWSER_PLAY, member: "x"}).json()["errors"]
+            assert errors == {member: [SERVER_ONLY if member != "color" else UNKNOWN]}
+        for member in [*context["x-server-set"], "colour"]:
+            body = {**MOBILE_PLAY, "context": {**MOBILE_PLAY["context"], member: "x"}}
+            errors = post(user_client, body).json()["errors"]
+            assert errors == {f"context.{member}": [SERVER_ONLY if member != "colour" else UNKNOWN]}
 
     def test_examples_are_accepted(self, schema_document: dict[str, Any], user_client: APIClient) -> None:
         """Every request example in the schema is accepted as documented."""
@@ -120,6 +145,7 @@ class TestFuzzing:
             operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         )
         statuses: Counter[int] = Counter()
+        context_members: Counter[str] = Counter()
 
         @settings(
             max_examples=FUZZ_CASES,
@@ -130,6 +156,9 @@ class TestFuzzing:
         )
         @given(case=strategy)
         def run(case: Any) -> None:
+            for event in posted_events(case.body):
+                context = event.get("context")
+                context_members.update(list(context) if isinstance(context, dict) else [])
             response = case.call()
             statuses[response.status_code] += 1
             case.validate_response(response, checks=CHECKS)
@@ -140,6 +169,7 @@ class TestFuzzing:
         assert total >= FUZZ_CASES
         assert not [code for code in statuses if code >= 500]
         assert {201, 400} <= set(statuses), statuses
+        assert set(context_members) >= CONTEXT_KEYS, context_members
 
     def test_known_nasty_bodies(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
         """Inputs that have broken JSON APIs before are all answered with a 4xx."""
