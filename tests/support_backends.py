@@ -84,7 +84,7 @@ class FlakyBackend(JsonLinesBackend):
     def __init__(
         self, name: str, *, path: str, counter: str, failures: int = 2, max_event_bytes: int = 65536
     ) -> None:
-        super().__init__(name, path=path, max_event_bytes=max_event_bytes)
+        super().__init__(name, path=path, max_event_bytes=max_event_bytes, extra_fields=["id"])
         self.counter = counter
         self.failures = failures
 

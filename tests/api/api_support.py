@@ -56,6 +56,12 @@ def fixture_api_hub(memory_hub: Callable[..., None]) -> Iterator[Callable[..., N
     caches["default"].clear()
 
 
+@pytest.fixture(name="refusing_catalog")
+def fixture_refusing_catalog(api_hub: Callable[..., None]) -> None:
+    """The hub's invalid-event policy set to refuse, so signed-in clients get 400 for catalog errors."""
+    api_hub(INVALID_SERVER_EVENTS="raise", UNREGISTERED_EVENTS="reject")
+
+
 @pytest.fixture(name="api_client")
 def fixture_api_client(api_hub: Callable[..., None]) -> APIClient:
     """An anonymous API client (CSRF not enforced, like Django's test client)."""

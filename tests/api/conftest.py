@@ -4,6 +4,7 @@ from tests.api.api_support import (  # noqa: F401 - pytest finds fixtures by the
     fixture_api_client,
     fixture_api_hub,
     fixture_other_user,
+    fixture_refusing_catalog,
     fixture_user,
     fixture_user_client,
 )

@@ -151,6 +151,7 @@ class TestServerDecides:
         assert response.status_code == 400
         assert list(response.json()["errors"]) == ["event_source"]
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_server_event_type_from_a_browser(self, user_client: APIClient) -> None:
         """A server-only event type posted by a client is refused on ``event_source``."""
         body = {
@@ -184,9 +185,49 @@ class TestServerDecides:
         assert list(response.json()["errors"]) == ["context.component"]
 
 
+class TestCatalogNeverLosesAnEvent:
+    """By default a signed-in client's unknown or invalid event is delivered and its problem noted."""
+
+    def test_invalid_payload_is_delivered_and_noted(self, user_client: APIClient) -> None:
+        """A play_video with a wrong member type is accepted (201), delivered as posted and noted."""
+        response = post(user_client, {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}})
+        assert response.status_code == 201
+        [event] = events()
+        assert event["event"]["currentTime"] == "soon"
+        row = InvalidEvent.objects.get()
+        assert (row.name, row.delivered) == ("play_video", True)
+        assert "currentTime" in row.errors
+
+    def test_unknown_event_type_is_delivered_and_noted(self, user_client: APIClient) -> None:
+        """An XBlock's own event, unknown to the catalog, reaches the backends."""
+        response = post(user_client, {"event_type": "acme.widget.spun", "event": {"rpm": 3}})
+        assert response.status_code == 201
+        [event] = events()
+        assert (event["name"], event["event"]) == ("acme.widget.spun", {"rpm": 3})
+        assert InvalidEvent.objects.get().delivered is True
+
+    def test_anonymous_client_is_still_refused(self, api_client: APIClient, api_hub: Any) -> None:
+        """An anonymous client's event must match the catalog, even where its type is allowed."""
+        api_hub(API_ANONYMOUS_EVENTS=["*"])
+        response = post(api_client, {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}})
+        assert response.status_code == 400
+        assert events() == []
+        assert InvalidEvent.objects.get().delivered is False
+
+    def test_record_policy_holds_the_event_back(self, user_client: APIClient, api_hub: Any) -> None:
+        """With INVALID_SERVER_EVENTS="record" the event is stored as invalid and the client told so."""
+        api_hub(INVALID_SERVER_EVENTS="record")
+        response = post(user_client, {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}})
+        assert response.status_code == 400
+        assert "stored as invalid" in json.dumps(response.json())
+        assert events() == []
+        assert InvalidEvent.objects.get().delivered is False
+
+
 class TestFieldErrors:
     """Invalid events get 400 with DRF-style field paths and are recorded as invalid."""
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_browser_payload_error(self, user_client: APIClient) -> None:
         """Payload errors are keyed ``event.<field>``."""
         response = post(user_client, {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}})
@@ -197,6 +238,7 @@ class TestFieldErrors:
         assert row.errors == response.json()["errors"]
         assert row.payload == {**BROWSER_PLAY, "event": {**PLAY, "currentTime": "soon"}}
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_design_note_payload_error(self, user_client: APIClient, user: Any) -> None:
         """Payload errors of the design-note shape are keyed ``event_data.<field>``."""
         body = {**DESIGN_NOTE_VIDEO, "event_data": {"video_id": 3}}
@@ -207,6 +249,7 @@ class TestFieldErrors:
         assert row.user_id == user.pk
         assert row.path == URL
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_unknown_event_type(self, user_client: APIClient) -> None:
         """An event type the catalog does not know is an error on the field that named it."""
         response = post(user_client, {"tracking_event_type": "no.such.event", "event_data": {}})
@@ -326,6 +369,7 @@ class TestDeepNesting:
         assert list(response.json()["errors"]) == ["non_field_errors"]
         assert InvalidEvent.objects.count() == 1
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_depth_limit(self, user_client: APIClient) -> None:
         """A payload at the limit passes the API's check; one level more is refused."""
         at_limit = {"event_type": "no.such.event", "event": nested(contract.MAX_DEPTH)}
@@ -367,6 +411,7 @@ class TestBatches:
         }
         assert [event["name"] for event in delivered] == ["play_video", "video", "edx.video.played"]
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_partial_failure(self, user_client: APIClient) -> None:
         """Good events are delivered, bad ones reported with their errors and recorded as invalid."""
         batch = [
@@ -395,6 +440,7 @@ class TestBatches:
         assert [event["id"] for event in events()] == [results[0]["id"], results[4]["id"]]
         assert invalid_names() == ["play_video", "", "video"]
 
+    @pytest.mark.usefixtures("refusing_catalog")
     def test_all_rejected(self, user_client: APIClient) -> None:
         """When no event is accepted the answer is 400, with the same body."""
         response = post(
