@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from event_hub.catalog.base import EventType, NoFields, RawString, event_type, optional, required
-from event_hub.catalog.registry import Registry, Validated, registry
+from event_hub.catalog.base import EventType, NoFields, RawString, optional, required
+from event_hub.catalog.registry import Registry, Validated, event_type, registry
 
 #: Domain modules, in the order the catalog pages list them.
 DOMAINS: tuple[str, ...] = (

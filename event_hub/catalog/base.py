@@ -1,4 +1,4 @@
-"""Building blocks for catalog entries: sources, field helpers, the ``event_type`` decorator.
+"""Building blocks for catalog entries: sources, field helpers, the entry type.
 
 An event type is an attrs ``@frozen`` payload class (what goes in the envelope's
 ``event`` member) registered under one or more names::
@@ -30,7 +30,7 @@ any type :mod:`event_hub.catalog.schema` can express, registered with a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Final
 
 import attrs
@@ -164,62 +164,6 @@ class EventType:
         """Stable identifier used for anchors and schema file names."""
         sources = "+".join(sorted(self.sources))
         return f"{self.name}@{sources}"
-
-
-def event_type(
-    *names: str,
-    sources: Iterable[str],
-    domain: str,
-    audience: str = "student",
-    mobile_names: Iterable[str | None] | None = None,
-    context: type | None = None,
-    deprecated: bool = False,
-    description: str | None = None,
-) -> Callable[[Any], Any]:
-    """Register the decorated payload class under each of ``names``.
-
-    ``mobile_names`` pairs each name with the newer name mobile events carry in
-    ``name`` (``None`` where there is none). The class docstring's first
-    paragraph becomes the description unless ``description`` is given (it must
-    be for the shared :class:`NoFields` and :class:`RawString` markers and for
-    payloads that are not attrs classes, such as ``tuple[str, str]``).
-    """
-    source_set = frozenset(sources)
-    if "server" in source_set:
-        source_set |= {"task"}
-    pairs = list(mobile_names) if mobile_names is not None else [None] * len(names)
-    if len(pairs) != len(names):
-        raise ValueError("mobile_names must pair one-to-one with names")
-
-    def decorate[P](cls: P) -> P:
-        from event_hub.catalog.registry import registry
-
-        is_class = isinstance(cls, type) and attrs.has(cls)
-        if is_class:
-            attrs.resolve_types(cls)  # type: ignore[type-var]
-        if description is not None:
-            text = description
-        elif cls in (NoFields, RawString) or not is_class:
-            raise ValueError(f"{names[0]}: events using {cls!r} as payload need a description")
-        else:
-            text = (cls.__doc__ or "").strip().split("\n\n", 1)[0]
-        for name, mobile_name in zip(names, pairs, strict=True):
-            registry.register(
-                EventType(
-                    name=name,
-                    payload=cls,
-                    sources=source_set,
-                    domain=domain,
-                    audience=audience,
-                    description=" ".join(text.split()),
-                    mobile_name=mobile_name,
-                    context=context,
-                    deprecated=deprecated,
-                )
-            )
-        return cls
-
-    return decorate
 
 
 def context_fields[C: type](cls: C) -> C:

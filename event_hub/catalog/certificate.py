@@ -11,7 +11,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER_OR_SERVER, SERVER, event_type, required
+from event_hub.catalog.base import BROWSER_OR_SERVER, SERVER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "certificate"
 

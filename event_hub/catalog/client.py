@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER_OR_MOBILE, NOT_BLANK, event_type, required
+from event_hub.catalog.base import BROWSER_OR_MOBILE, NOT_BLANK, required
+from event_hub.catalog.registry import event_type
 
 
 @event_type("video", sources=BROWSER_OR_MOBILE, domain="client", audience="client")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import SERVER, event_type, required
+from event_hub.catalog.base import SERVER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "cohort"
 

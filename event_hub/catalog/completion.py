@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER_OR_SERVER, event_type, required
+from event_hub.catalog.base import BROWSER_OR_SERVER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "completion"
 

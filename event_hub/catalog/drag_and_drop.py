@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import SERVER, NoFields, event_type, optional, required
+from event_hub.catalog.base import SERVER, NoFields, optional, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "drag_and_drop"
 

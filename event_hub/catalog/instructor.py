@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER, SERVER, NoFields, event_type, required
+from event_hub.catalog.base import BROWSER, SERVER, NoFields, required
+from event_hub.catalog.registry import event_type
 
 AUDIENCE = "course_team"
 DOMAIN = "instructor"

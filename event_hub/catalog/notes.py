@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER, event_type, required
+from event_hub.catalog.base import BROWSER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "notes"
 

@@ -10,7 +10,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER, SERVER, event_type, optional, required
+from event_hub.catalog.base import BROWSER, SERVER, optional, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "ora"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from event_hub.catalog.base import SERVER, NoFields, event_type, optional, required
+from event_hub.catalog.base import SERVER, NoFields, optional, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "peer_instruction"
 

@@ -17,10 +17,10 @@ from event_hub.catalog.base import (
     SERVER,
     RawString,
     context_fields,
-    event_type,
     optional,
     required,
 )
+from event_hub.catalog.registry import event_type
 
 # --- shared nested shapes -------------------------------------------------------------------
 

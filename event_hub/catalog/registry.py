@@ -1,18 +1,18 @@
 """The catalog registry: event name (and source) -> :class:`EventType`.
 
 Domain modules register their entries at import with the
-:func:`~event_hub.catalog.base.event_type` decorator; :mod:`event_hub.catalog`
+:func:`event_type` decorator (defined here, beside the registry it fills); :mod:`event_hub.catalog`
 imports every domain module, so importing the package fills the registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
 
-from event_hub.catalog.base import EventType
+from event_hub.catalog.base import EventType, NoFields, RawString
 from event_hub.catalog.schema import shared_event_schema
 from event_hub.catalog.validation import Contract, PayloadErrors
 from event_hub.exceptions import InvalidEventError, UnknownEventError
@@ -129,3 +129,57 @@ class Registry:
 
 #: The process-wide registry.
 registry = Registry()
+
+
+def event_type(
+    *names: str,
+    sources: Iterable[str],
+    domain: str,
+    audience: str = "student",
+    mobile_names: Iterable[str | None] | None = None,
+    context: type | None = None,
+    deprecated: bool = False,
+    description: str | None = None,
+) -> Callable[[Any], Any]:
+    """Register the decorated payload class under each of ``names``.
+
+    ``mobile_names`` pairs each name with the newer name mobile events carry in
+    ``name`` (``None`` where there is none). The class docstring's first
+    paragraph becomes the description unless ``description`` is given (it must
+    be for the shared :class:`NoFields` and :class:`RawString` markers and for
+    payloads that are not attrs classes, such as ``tuple[str, str]``).
+    """
+    source_set = frozenset(sources)
+    if "server" in source_set:
+        source_set |= {"task"}
+    pairs = list(mobile_names) if mobile_names is not None else [None] * len(names)
+    if len(pairs) != len(names):
+        raise ValueError("mobile_names must pair one-to-one with names")
+
+    def decorate[P](cls: P) -> P:
+        is_class = isinstance(cls, type) and attrs.has(cls)
+        if is_class:
+            attrs.resolve_types(cls)  # type: ignore[type-var]
+        if description is not None:
+            text = description
+        elif cls in (NoFields, RawString) or not is_class:
+            raise ValueError(f"{names[0]}: events using {cls!r} as payload need a description")
+        else:
+            text = (cls.__doc__ or "").strip().split("\n\n", 1)[0]
+        for name, mobile_name in zip(names, pairs, strict=True):
+            registry.register(
+                EventType(
+                    name=name,
+                    payload=cls,
+                    sources=source_set,
+                    domain=domain,
+                    audience=audience,
+                    description=" ".join(text.split()),
+                    mobile_name=mobile_name,
+                    context=context,
+                    deprecated=deprecated,
+                )
+            )
+        return cls
+
+    return decorate

@@ -10,7 +10,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import SERVER, event_type, required
+from event_hub.catalog.base import SERVER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "teams"
 

@@ -11,7 +11,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER, event_type, optional, required
+from event_hub.catalog.base import BROWSER, optional, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "textbook"
 

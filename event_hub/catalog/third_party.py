@@ -6,7 +6,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import SERVER, event_type, required
+from event_hub.catalog.base import SERVER, required
+from event_hub.catalog.registry import event_type
 
 
 @event_type(

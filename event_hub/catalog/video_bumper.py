@@ -12,7 +12,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from event_hub.catalog.base import BROWSER, event_type, required
+from event_hub.catalog.base import BROWSER, required
+from event_hub.catalog.registry import event_type
 
 DOMAIN = "video_bumper"
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 from collections.abc import Iterable, Iterator
 
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter
@@ -69,30 +67,3 @@ def pending(backend: str | None = None, ids: Iterable[int] | None = None) -> Ite
 def count_pending(backend: str | None = None, ids: Iterable[int] | None = None) -> int:
     """How many dead letters :func:`pending` would give."""
     return _pending(backend, ids).count()
-
-
-def replay(letter: DeadLetter) -> bool:
-    """Deliver a dead letter again, in this process. True when it was delivered.
-
-    Events the backend rejects again stay dead: the letter keeps its row with
-    the new error, and nothing else of the batch is sent twice.
-    """
-    from event_hub.delivery.attempt import try_deliver
-
-    # batch_id is a UUID once loaded, but the hex str it was created with on a fresh instance.
-    batch = Batch.from_payload(letter.backend, letter.payload, uuid.UUID(str(letter.batch_id)).hex)
-    outcome = try_deliver(batch)
-    letter.replay_attempts += 1
-    failure = describe(outcome.error) if outcome.error else "; ".join(r.reason for r in outcome.rejected)
-    if outcome.error is None and not outcome.rejected:
-        letter.replayed_at = timezone.now()
-        letter.last_replay_error = ""
-    elif outcome.error is None:
-        # Part of it went through: keep only the still-rejected events in the letter.
-        letter.payload = batch.subset([r.line for r in outcome.rejected]).payload
-        letter.event_count = len(outcome.rejected)
-        letter.last_replay_error = failure
-    else:
-        letter.last_replay_error = failure
-    letter.save()
-    return letter.replayed_at is not None

@@ -18,155 +18,17 @@ CRITICAL level so it can be recovered from the logs.
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from typing import Any
 
-import attrs
-
-from event_hub.conf import hub_settings, on_reload
+from event_hub.conf import hub_settings
 from event_hub.delivery import outbox, spool
-from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
-from event_hub.exceptions import BrokerUnavailableError, HandOffError
+from event_hub.delivery.broker import broker
+from event_hub.delivery.forward import Forwarded, forward
+from event_hub.exceptions import HandOffError
 
 logger = logging.getLogger(__name__)
 
-
-@attrs.frozen
-class Forwarded:
-    """What became of a batch sent on once.
-
-    ``kind`` is ``sent`` (published), ``delivered``, ``dead`` (dead-lettered),
-    ``retried`` (failed retryably: retry after ``delay``) or ``failed`` (broker
-    unavailable).
-    """
-
-    kind: str
-    attempts: int
-    error: str = ""
-    delay: float = 0.0
-
-
-_REDIS_SCHEMES = frozenset({"redis", "rediss", "sentinel", "socket", "unix"})
-_AMQP_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
-
-
-def publish_connection(app: Any) -> Any:
-    """A broker connection of ``app`` for hand-off publishes: one connect attempt, short socket timeouts.
-
-    Celery's own pooled connection retries a refused connect for
-    ``broker_connection_timeout`` (4 s by default) and waits forever on a broker
-    that accepts connections but does not answer. Timeouts the user set in
-    ``broker_transport_options`` are kept.
-    """
-    url = app.conf.broker_write_url or ""
-    scheme = url.split("://", 1)[0].split("+", 1)[-1].lower()
-    configured = app.conf.broker_transport_options or {}
-    options: dict[str, Any] = {"max_retries": 0, "interval_start": 0}
-    names: tuple[str, ...]
-    if scheme in _REDIS_SCHEMES:
-        names = ("socket_connect_timeout", "socket_timeout")
-    elif scheme in _AMQP_SCHEMES:
-        names = ("read_timeout", "write_timeout")
-    else:
-        names = ()
-    timeout = hub_settings.BROKER_PUBLISH_TIMEOUT_SECONDS
-    for name in names:
-        options[name] = configured.get(name, timeout)
-    return app.connection_for_write(connect_timeout=timeout, transport_options=options)
-
-
-class _Broker:
-    """Publishes batches on a connection of its own; remembers a refused publish for a while.
-
-    Publishes of one process go through one connection, one at a time: while
-    one thread finds out that the broker is down, the others wait (at most
-    three times ``BROKER_PUBLISH_TIMEOUT_SECONDS``) and then go straight to the outbox.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._connection: Any = None
-        self._connection_key: tuple[Any, str] | None = None
-        self.down_until = 0.0
-
-    def publish(self, batch: Batch, retries: int) -> None:
-        self._check_cooldown()
-        from event_hub.delivery.tasks import deliver_batch
-
-        options = {"queue": hub_settings.CELERY_QUEUE} if hub_settings.CELERY_QUEUE else {}
-        if not self._lock.acquire(timeout=3 * hub_settings.BROKER_PUBLISH_TIMEOUT_SECONDS):
-            raise BrokerUnavailableError("another thread is still waiting on the broker")
-        try:
-            self._check_cooldown()
-            try:
-                deliver_batch.apply_async(
-                    args=(batch.backend, batch.wire(hub_settings.BROKER_COMPRESSION), batch.id),
-                    retries=retries,
-                    retry=False,
-                    connection=self._connection_for(deliver_batch.app),
-                    **options,
-                )
-            except Exception as exc:  # any publish failure means: park the batch
-                self._drop_connection()
-                self.down_until = time.monotonic() + hub_settings.BROKER_COOLDOWN_SECONDS
-                raise BrokerUnavailableError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            self._lock.release()
-
-    def _check_cooldown(self) -> None:
-        if time.monotonic() < self.down_until:
-            raise BrokerUnavailableError("the broker refused a publish moments ago")
-
-    def _connection_for(self, app: Any) -> Any:
-        key = (app, str(app.conf.broker_write_url))
-        if self._connection is None or self._connection_key != key:
-            self._drop_connection()
-            self._connection, self._connection_key = publish_connection(app), key
-        return self._connection
-
-    def _drop_connection(self) -> None:
-        connection, self._connection, self._connection_key = self._connection, None, None
-        if connection is not None:
-            connection.collect()  # release without network I/O: the broker may be hanging
-
-    def reset(self) -> None:
-        """Forget a refusal: the next batch tries the broker again."""
-        self.down_until = 0.0
-
-    def close(self) -> None:
-        """Close the publishing connection (a new one is opened on the next publish)."""
-        with self._lock:
-            self._drop_connection()
-
-    def after_fork(self) -> None:
-        """A forked child opens its own connection; the parent's socket is not touched."""
-        self._lock = threading.Lock()
-        self._connection = self._connection_key = None
-
-
-broker = _Broker()
-on_reload(broker.reset)
-os.register_at_fork(after_in_child=broker.after_fork)
-
-
-def forward(batch: Batch, *, attempts: int) -> Forwarded:
-    """Send ``batch`` one step on, by the configured ``DELIVERY`` mode."""
-    if hub_settings.DELIVERY == "sync":
-        outcome = try_deliver(batch)
-        made = attempts + 1
-        if settle(batch, outcome, attempts_made=made):
-            return Forwarded(
-                "retried", made, error=str(outcome.error), delay=backoff_seconds(attempts, batch, outcome)
-            )
-        return Forwarded("dead" if outcome.error else "delivered", made)
-    try:
-        broker.publish(batch, retries=attempts)
-    except BrokerUnavailableError as exc:
-        return Forwarded("failed", attempts, error=str(exc))
-    return Forwarded("sent", attempts)
+__all__ = ["Forwarded", "broker", "forward", "hand_off"]
 
 
 def _spooled(batch: Batch) -> bool:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
+from event_hub.delivery.forward import forward
 from event_hub.exceptions import HandOffError
 from event_hub.models import OutboxBatch
 
@@ -61,8 +62,6 @@ class RepublishReport:
 
 def republish(limit: int | None = None) -> RepublishReport:
     """Send due outbox batches on: publish them (``celery``) or deliver them here (``sync``)."""
-    from event_hub.delivery import handoff
-
     limit = hub_settings.OUTBOX_REPUBLISH_LIMIT if limit is None else limit
     counts: dict[str, Any] = {"sent": 0, "delivered": 0, "retried": 0, "dead": 0, "failed": 0}
     with transaction.atomic():
@@ -73,7 +72,7 @@ def republish(limit: int | None = None) -> RepublishReport:
         )
         for row in due:
             batch = Batch.from_payload(row.backend, row.payload, row.id.hex)
-            outcome = handoff.forward(batch, attempts=row.attempts)
+            outcome = forward(batch, attempts=row.attempts)
             counts[outcome.kind] += 1
             if outcome.kind in ("sent", "delivered", "dead"):
                 row.delete()

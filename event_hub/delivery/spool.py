@@ -47,9 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from celery import current_app
 
 from event_hub.conf import hub_settings, on_reload
+from event_hub.delivery import outbox
 from event_hub.delivery.batch import Batch
+from event_hub.delivery.broker import broker
+from event_hub.delivery.forward import forward
 from event_hub.exceptions import HandOffError
 
 logger = logging.getLogger(__name__)
@@ -205,9 +209,7 @@ class Progress:
 def _send(batch: Batch) -> str | None:
     """Publish ``batch`` as a hand-off would, but never park it for a broker refusal: ``None`` when it
     went on, else the error (the batch stays in the spool)."""
-    from event_hub.delivery import handoff, outbox
-
-    outcome = handoff.forward(batch, attempts=0)
+    outcome = forward(batch, attempts=0)
     if outcome.kind == "failed":
         return outcome.error
     if outcome.kind == "retried":  # in-process delivery (DELIVERY changed to sync) failed retryably
@@ -513,8 +515,6 @@ class Spool:
     # --- the publisher ---------------------------------------------------------------------------------
 
     def _start_publisher(self) -> None:
-        from celery import current_app
-
         # Celery's current app is per thread: publish with the app of the thread that spools.
         app = current_app._get_current_object()
         thread = threading.Thread(
@@ -551,12 +551,10 @@ class Spool:
         # else finish() (at exit) publishes what is left and closes the file.
 
     def _pause(self) -> float:
-        from event_hub.delivery import handoff
-
         return max(
             hub_settings.SPOOL_FLUSH_SECONDS,
             RETRY_PAUSE_SECONDS,
-            handoff.broker.down_until - time.monotonic(),
+            broker.down_until - time.monotonic(),
         )
 
     def _recover_orphans(self) -> None:
@@ -799,7 +797,8 @@ def _after_fork_in_child() -> None:
 
 
 on_reload(detach)
-# Registered when handoff is imported, so before unit_of_work's exit handler: handlers run last
+# Registered when this module is imported (by handoff, which unit_of_work imports), so before
+# unit_of_work's exit handler: handlers run last
 # registered first, so the ambient buffer is handed off (into the spool) before the spool is published.
 atexit.register(_at_exit)
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -12,7 +12,8 @@ import pytest
 from attrs import frozen
 
 from event_hub.catalog import NoFields, RawString, registry
-from event_hub.catalog.base import BROWSER, Matches, event_type, optional, required
+from event_hub.catalog.base import BROWSER, Matches, optional, required
+from event_hub.catalog.registry import event_type
 from event_hub.catalog.schema import payload_schema
 from event_hub.catalog.validation import PayloadErrors, check_payload, describe
 from event_hub.exceptions import InvalidEventError

@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection
 from event_hub.backends import memory
 from event_hub.delivery import deadletters
 from event_hub.delivery.batch import Batch
+from event_hub.delivery.replay import replay
 from event_hub.models import DeadLetter
 from tests.support_backends import jsonl_config, read_lines, wire_line
 
@@ -52,7 +53,7 @@ class TestReplay:
     def test_replay_delivers_and_marks_the_letter(self, memory_hub: Callable[..., None]) -> None:
         """A replayed letter's events reach the backend, and the letter is marked replayed."""
         dead = letter("memory", "a", "b")
-        assert deadletters.replay(dead) is True
+        assert replay(dead) is True
         assert [event["id"] for event in memory.events("memory")] == ["a", "b"]
         dead.refresh_from_db()
         assert dead.replayed_at is not None
@@ -63,7 +64,7 @@ class TestReplay:
         """A replay that fails again leaves the letter pending, with the new error and one more attempt."""
         hub(DELIVERY="sync", BACKENDS={"broken": {"ENGINE": "tests.support_backends.BrokenBackend"}})
         dead = letter("broken", "a")
-        assert deadletters.replay(dead) is False
+        assert replay(dead) is False
         dead.refresh_from_db()
         assert dead.replayed_at is None
         assert dead.replay_attempts == 1
@@ -83,12 +84,12 @@ class TestReplay:
             error="x",
             attempts=1,
         )
-        assert deadletters.replay(dead) is False
+        assert replay(dead) is False
         assert [orjson.loads(raw)["id"] for raw in read_lines(log)] == ["a", "b"]
         dead.refresh_from_db()
         assert (dead.payload.encode(), dead.event_count) == (big, 1)
         assert "max_event_bytes" in dead.last_replay_error
-        assert deadletters.replay(dead) is False
+        assert replay(dead) is False
         assert len(read_lines(log)) == 2  # a and b are not sent twice
 
     def test_pending_filters_by_backend_and_id(self, memory_hub: Callable[..., None]) -> None:

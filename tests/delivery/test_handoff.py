@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from event_hub.backends import memory
 from event_hub.conf import DEFAULTS
+from event_hub.delivery import broker as broker_module
 from event_hub.delivery import handoff
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
@@ -184,7 +185,7 @@ class TestBrokerDown:
         """After a hung broker timed out once, later batches skip it (no publish) until the cooldown ends."""
         celery_hub(BROKER_COOLDOWN_SECONDS=1.5)
         clock = [1000.0]  # the hand-off's monotonic clock, moved by the test instead of waiting
-        monkeypatch.setattr(handoff, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+        monkeypatch.setattr(broker_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
         attempts: list[str] = []
         connection_for = handoff.broker._connection_for
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from event_hub.delivery import deadletters
+from event_hub.delivery.replay import replay
 from event_hub.management.commands.event_hub_outbox import error_summary
 from event_hub.models import DeadLetter
 
@@ -115,7 +116,7 @@ class Command(BaseCommand):
         )
         with bar:
             for letter in deadletters.pending(backend, ids):
-                if deadletters.replay(letter):
+                if replay(letter):
                     replayed += 1
                 else:
                     failed.append(letter)
