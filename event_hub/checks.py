@@ -36,6 +36,7 @@ from event_hub.exceptions import ConfigurationError
 
 _POSITIVE_NUMBERS = (
     "BATCH_MAX_SECONDS",
+    "CONFIRM_TIMEOUT_SECONDS",
     "BROKER_PUBLISH_TIMEOUT_SECONDS",
     "RETRY_BACKOFF_SECONDS",
     "RETRY_BACKOFF_MAX_SECONDS",

@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
     "BROKER_PUBLISH_TIMEOUT_SECONDS": 1.0,
     # Compression of the batch inside each broker message: "zlib" or None.
     "BROKER_COMPRESSION": "zlib",
+    # A batch published to the broker stays in the outbox until a worker confirms it delivered
+    # (or dead-lettered); if no confirmation comes within this many seconds it is published again.
+    "CONFIRM_TIMEOUT_SECONDS": 60.0,
     # Batches re-published from the outbox per run of the republish task.
     "OUTBOX_REPUBLISH_LIMIT": 500,
     # Secret for the anonymous user id (HMAC); None derives one from SECRET_KEY.

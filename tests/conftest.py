@@ -84,10 +84,12 @@ def _isolate_event_hub() -> Iterator[None]:
 
 
 @pytest.fixture(name="hub")
-def fixture_hub(settings: Any) -> Callable[..., dict[str, Any]]:
-    """Set ``EVENT_HUB`` for one test: ``hub(BACKENDS={...}, DELIVERY="sync")`` (other keys keep defaults)."""
+def fixture_hub(settings: Any, tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """Set ``EVENT_HUB`` for one test: ``hub(BACKENDS={...}, DELIVERY="sync")`` (other keys keep defaults,
+    but the spool is this test's own folder)."""
 
     def configure(**values: Any) -> dict[str, Any]:
+        values.setdefault("SPOOL_DIR", str(tmp_path / "spool"))
         settings.EVENT_HUB = values
         return values
 

@@ -126,6 +126,18 @@ class BuggyBackend(Backend):
         raise AssertionError("never reached")
 
 
+def flaky(tmp_path: Path, failures: int, name: str = "flaky") -> dict[str, Any]:
+    """A ``BACKENDS`` entry for a :class:`FlakyBackend` writing ``<name>.log`` in ``tmp_path``."""
+    return {
+        "ENGINE": "tests.support_backends.FlakyBackend",
+        "OPTIONS": {
+            "path": str(tmp_path / f"{name}.log"),
+            "counter": str(tmp_path / f"{name}.count"),
+            "failures": failures,
+        },
+    }
+
+
 def as_batch(lines: Sequence[bytes], backend: str = "test") -> Batch:
     """``lines`` as one batch (what a backend's ``deliver`` takes)."""
     return Batch(backend=backend, lines=lines)

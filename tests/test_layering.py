@@ -92,16 +92,17 @@ class TestLayering:
         assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
     def test_delivery_reads_like_the_data_flow(self) -> None:
-        """Delivery layers import downward only: batch, dead letters, attempt, broker, forward,
-        outbox, spool, hand-off, unit of work; the tasks sit on top."""
+        """Delivery layers import downward only: batch, dead letters, attempt, outbox, broker,
+        forward, republish, spool, hand-off, unit of work; the tasks sit on top."""
         graph = import_graph()
         order = [
             "event_hub.delivery.batch",
             "event_hub.delivery.deadletters",
             "event_hub.delivery.attempt",
+            "event_hub.delivery.outbox",
             "event_hub.delivery.broker",
             "event_hub.delivery.forward",
-            "event_hub.delivery.outbox",
+            "event_hub.delivery.republish",
             "event_hub.delivery.spool",
             "event_hub.delivery.handoff",
             "event_hub.delivery.unit_of_work",

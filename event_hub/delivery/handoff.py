@@ -1,18 +1,20 @@
-"""Hand-off: a finished batch goes to the broker, or to the outbox when it can't.
+"""Hand-off: what a finished batch does.
 
-``celery`` mode publishes one message per batch. If the broker refuses, the
-batch is parked in the outbox and, for ``BROKER_COOLDOWN_SECONDS``, further
-batches go straight to the outbox instead of each waiting on a dead broker.
-With ``HANDOFF = "spool"`` the batch is appended to the process's spool file
-instead, and a thread publishes it (:mod:`event_hub.delivery.spool`); when the
-spool cannot be written it takes the path above.
+With ``HANDOFF = "spool"`` (the default) the batch is appended to the process's
+spool file with one write, and a thread of the process holds it in the outbox
+and publishes it (:mod:`event_hub.delivery.spool`). With ``"direct"``, or when
+the spool cannot be written, the request holds and publishes it itself
+(:mod:`~event_hub.delivery.forward`); if the broker refuses, the batch is
+parked in the outbox and, for ``BROKER_COOLDOWN_SECONDS``, further batches go
+straight to the outbox instead of each waiting on a dead broker.
 
 ``sync`` mode delivers in this process; a retryable failure parks the batch
 with a backoff delay, a permanent one dead-letters it.
 
 :func:`hand_off` never raises: the caller's request must not fail because of
-delivery. When even the outbox refuses a batch, the whole payload is logged at
-CRITICAL level so it can be recovered from the logs.
+delivery. When the database refuses the batch, it is kept in the spool file
+(replayed automatically); only if that fails too is the whole payload logged
+at CRITICAL level.
 """
 
 from __future__ import annotations
@@ -41,14 +43,24 @@ def _spooled(batch: Batch) -> bool:
 
 
 def hand_off(batch: Batch) -> None:
-    """Send a finished batch on, parking it when it cannot go now. Never raises."""
+    """Send a finished batch on, parking it when it cannot go now. Never raises.
+
+    When the database can take neither the held row nor a parked one, the batch goes to the
+    spool file as a last resort (replayed automatically once the database is back); only when
+    even the spool cannot be written does the batch end as a CRITICAL log record.
+    """
     try:
         if hub_settings.HANDOFF == "spool" and hub_settings.DELIVERY == "celery" and _spooled(batch):
             return
         outcome = forward(batch, attempts=0)
+        if outcome.kind == "unheld":
+            raise HandOffError(outcome.error)
         if outcome.kind in ("retried", "failed"):
             outbox.park(batch, error=outcome.error, attempts=outcome.attempts, delay=outcome.delay)
     except HandOffError as exc:
+        if _spooled(batch):
+            logger.error("%s; batch %s kept in the spool file %s", exc, batch.id, spool.current().path)
+            return
         logger.critical("%s; payload follows:\n%s", exc, batch.payload)
     except Exception:
         logger.critical(

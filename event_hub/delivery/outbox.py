@@ -1,32 +1,81 @@
-"""The outbox: a database table where batches wait when they cannot go on now.
+"""The outbox: the database table of batches not yet confirmed delivered.
 
-A batch is parked here when the broker refuses a publish (``celery`` mode) or
-when in-process delivery failed with a retryable error (``sync`` mode).
-:func:`republish` (run by the ``event_hub.republish_outbox`` periodic task and
-by ``manage.py event_hub_outbox publish``) sends parked batches on.
+Delivery must not depend on the broker keeping its promise (a worker's main
+process killed on Redis loses the messages it had fetched). So in ``celery``
+mode a batch is *held* here before it is published (:func:`hold`: a row due
+``CONFIRM_TIMEOUT_SECONDS`` later) and the delivery task *confirms* it when the
+batch is settled — delivered, or dead-lettered (:func:`confirm` deletes the
+row) — or *postpones* it while its own retry is scheduled (:func:`postpone`).
+A row still there when it is due is published again by
+:mod:`~event_hub.delivery.republish`, under the same batch id: backends write a
+batch once (the file backend's ledger) or drop repeated event ids, so
+at-least-once delivery becomes effectively once at the sink.
+
+A batch is also *parked* here (:func:`park`, due at once or after a backoff)
+when the broker refuses a publish or an in-process (``sync``) delivery failed
+retryably.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any
 
-import attrs
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
-from event_hub.delivery.forward import forward
 from event_hub.exceptions import HandOffError
 from event_hub.models import OutboxBatch
 
 logger = logging.getLogger(__name__)
 
 
+def hold(batch: Batch, *, attempts: int = 0) -> None:
+    """Keep ``batch`` until a worker confirms it (due ``CONFIRM_TIMEOUT_SECONDS`` from now).
+
+    Raises :class:`HandOffError` if the database refuses it.
+    """
+    _store(batch, error="", attempts=attempts, delay=float(hub_settings.CONFIRM_TIMEOUT_SECONDS))
+
+
+def confirm(batch_id: str) -> bool:
+    """The batch is settled (delivered or dead-lettered): forget it. ``False`` when it was not held.
+
+    Raises :class:`HandOffError` if the database cannot be reached (the batch will be
+    published again when due; its backend drops the repeat).
+    """
+    try:
+        deleted, _ = OutboxBatch.objects.filter(id=batch_id).delete()
+    except DatabaseError as exc:
+        raise HandOffError(f"cannot confirm batch {batch_id}: {exc}") from exc
+    return bool(deleted)
+
+
+def postpone(batch_id: str, seconds: float, *, error: str, attempts: int) -> None:
+    """A worker retries the batch in ``seconds``: publish it again only if that retry is lost too.
+
+    Raises :class:`HandOffError` if the database cannot be reached.
+    """
+    due = timezone.now() + datetime.timedelta(seconds=seconds + float(hub_settings.CONFIRM_TIMEOUT_SECONDS))
+    try:
+        OutboxBatch.objects.filter(id=batch_id).update(
+            next_attempt_at=due, attempts=attempts, last_error=error[:10000], updated_at=timezone.now()
+        )
+    except DatabaseError as exc:
+        raise HandOffError(f"cannot postpone batch {batch_id}: {exc}") from exc
+
+
 def park(batch: Batch, *, error: str, attempts: int = 0, delay: float = 0.0) -> None:
     """Store ``batch`` for later; raise :class:`HandOffError` if the database refuses it."""
+    _store(batch, error=error, attempts=attempts, delay=delay)
+    logger.warning(
+        "batch %s (%d events) to %s parked in the outbox: %s", batch.id, len(batch), batch.backend, error
+    )
+
+
+def _store(batch: Batch, *, error: str, attempts: int, delay: float) -> None:
     try:
         OutboxBatch.objects.update_or_create(
             id=batch.id,
@@ -41,48 +90,5 @@ def park(batch: Batch, *, error: str, attempts: int = 0, delay: float = 0.0) -> 
         )
     except DatabaseError as exc:
         raise HandOffError(
-            f"batch {batch.id} to {batch.backend} could not be parked ({error}): {exc}"
+            f"batch {batch.id} to {batch.backend} could not be stored in the outbox ({error}): {exc}"
         ) from exc
-    logger.warning(
-        "batch %s (%d events) to %s parked in the outbox: %s", batch.id, len(batch), batch.backend, error
-    )
-
-
-@attrs.frozen
-class RepublishReport:
-    """What one :func:`republish` run did."""
-
-    sent: int = 0
-    delivered: int = 0
-    retried: int = 0
-    dead: int = 0
-    failed: int = 0
-    remaining: int = 0
-
-
-def republish(limit: int | None = None) -> RepublishReport:
-    """Send due outbox batches on: publish them (``celery``) or deliver them here (``sync``)."""
-    limit = hub_settings.OUTBOX_REPUBLISH_LIMIT if limit is None else limit
-    counts: dict[str, Any] = {"sent": 0, "delivered": 0, "retried": 0, "dead": 0, "failed": 0}
-    with transaction.atomic():
-        due = (
-            OutboxBatch.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=timezone.now())
-            .order_by("next_attempt_at", "created_at")[:limit]
-        )
-        for row in due:
-            batch = Batch.from_payload(row.backend, row.payload, row.id.hex)
-            outcome = forward(batch, attempts=row.attempts)
-            counts[outcome.kind] += 1
-            if outcome.kind in ("sent", "delivered", "dead"):
-                row.delete()
-            else:
-                row.attempts = outcome.attempts
-                row.last_error = outcome.error[:10000]
-                row.next_attempt_at = timezone.now() + datetime.timedelta(seconds=outcome.delay)
-                row.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-                if outcome.kind == "failed":
-                    # The broker is still down: stop here rather than fail every row.
-                    break
-    counts["remaining"] = OutboxBatch.objects.count()
-    return RepublishReport(**counts)

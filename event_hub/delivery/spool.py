@@ -207,10 +207,10 @@ class Progress:
 
 
 def _send(batch: Batch) -> str | None:
-    """Publish ``batch`` as a hand-off would, but never park it for a broker refusal: ``None`` when it
-    went on, else the error (the batch stays in the spool)."""
+    """Hold and publish ``batch`` as a hand-off would, but never park it for a broker or database
+    refusal: ``None`` when it went on, else the error (the batch stays in the spool)."""
     outcome = forward(batch, attempts=0)
-    if outcome.kind == "failed":
+    if outcome.kind in ("failed", "unheld"):  # broker or database unavailable: keep it here
         return outcome.error
     if outcome.kind == "retried":  # in-process delivery (DELIVERY changed to sync) failed retryably
         try:

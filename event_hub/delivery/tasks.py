@@ -1,9 +1,13 @@
 """Celery tasks: deliver one batch to one backend; re-publish the outbox and orphaned spool files.
 
-``deliver_batch`` is acks-late and rejects on worker loss, so a worker killed
-mid-batch leaves the message to be delivered again (events carry an ``id`` so
-sinks can drop the duplicates). Each message is one batch for one backend, so
-a failing backend never makes another backend send twice.
+``deliver_batch`` is acks-late and rejects on worker loss, so a pool process
+killed mid-batch leaves the message to be delivered again. A message the broker
+loses (a worker's main process killed on Redis) is published again from the
+outbox, where the batch is held until this task *confirms* it settled
+(delivered or dead-lettered) or postpones it while its retry is scheduled.
+Backends drop what they receive twice (the file backend by batch, others by
+event id). Each message is one batch for one backend, so a failing backend
+never makes another backend send twice.
 
 Failures are classified by the backend: retryable ones are retried with
 exponential backoff up to ``RETRY_MAX`` times (the backend's own limits when it has them; a
@@ -22,7 +26,7 @@ from celery import Task, shared_task
 from celery.exceptions import Reject
 from django.db import DatabaseError
 
-from event_hub.delivery import outbox, spool
+from event_hub.delivery import outbox, republish, spool
 from event_hub.delivery.attempt import Attempt, backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.exceptions import HandOffError
@@ -48,19 +52,34 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
     outcome = try_deliver(batch)
     try:
         retry = settle(batch, outcome, attempts_made=retries + 1)
-        if retry:
-            _retry(self, batch, retries, outcome)
     except (DatabaseError, HandOffError) as exc:
         logger.error("cannot record the outcome of batch %s (%s); requeueing it", batch.id, exc)
         time.sleep(REQUEUE_PAUSE)
         raise Reject(str(exc), requeue=True) from exc
+    if retry:
+        _retry(self, batch, retries, outcome)
+    else:
+        _confirm(batch)
     return outcome.delivered
+
+
+def _confirm(batch: Batch) -> None:
+    """Tell the outbox the batch is settled (delivered or dead-lettered), so it is not published again."""
+    try:
+        outbox.confirm(batch.id)
+    except HandOffError as exc:
+        # Not lost: the outbox publishes it again when due, and the backend drops the repeat.
+        logger.warning("%s; it will be delivered again", exc)
 
 
 def _retry(task: Task, batch: Batch, retries: int, outcome: Attempt) -> None:
     """Publish the retry and end the task in the RETRY state; park the batch if the retry cannot go out."""
     error = str(outcome.error)
     countdown = backoff_seconds(retries, batch, outcome)
+    try:
+        outbox.postpone(batch.id, countdown, error=error, attempts=retries + 1)
+    except HandOffError as exc:
+        logger.warning("%s; if its retry is lost it is published again sooner", exc)
     try:
         retry = task.retry(countdown=countdown, throw=False)
     except Exception as exc:  # noqa: BLE001 - the retry could not be published: park it instead
@@ -79,7 +98,7 @@ def republish_outbox() -> dict[str, int]:
     recovered = spool.recover_orphans()
     if recovered.files or recovered.remaining:
         logger.info("spool: %s", recovered)
-    report = outbox.republish()
+    report = republish.republish()
     if report.sent or report.delivered or report.failed:
         logger.info("outbox: %s", report)
     return {

@@ -20,7 +20,7 @@ from django.utils import timezone
 from event_hub.backends import memory
 from event_hub.conf import DEFAULTS
 from event_hub.delivery import broker as broker_module
-from event_hub.delivery import handoff
+from event_hub.delivery import handoff, spool
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
 from event_hub.models import DeadLetter, OutboxBatch
@@ -211,25 +211,48 @@ class TestBrokerDown:
         assert ["Timeout" in error for error in errors] == [True, False, False, True]
         assert ["moments ago" in error for error in errors] == [False, True, True, False]
 
-    def test_outbox_failing_too_logs_the_payload(
-        self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture
+    def test_broker_and_database_down_keep_the_batch_in_the_spool(
+        self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture, tmp_path: Path
     ) -> None:
-        """Broker down and outbox table gone: the caller sees no error; the payload is logged at CRITICAL."""
+        """Direct hand-off, broker down and outbox table gone: the caller sees no error and the batch is
+        kept in the spool file (replayed automatically), never only in a log record."""
+        celery_hub(HANDOFF="direct")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {OutboxBatch._meta.db_table}")
+        batch = batch_of(2)
+        with celery_app(DEAD_BROKER), caplog.at_level(logging.ERROR):
+            hand_off(batch)
+            spool.detach()  # stop its publisher; the file stays for recovery
+        assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]
+        [kept] = [r.getMessage() for r in caplog.records if "kept in the spool file" in r.getMessage()]
+        assert batch.id in kept
+        [spooled] = (tmp_path / "spool").glob("*.spool")
+        [record], _ = spool.parse(spooled.read_bytes())
+        assert (record.batch_id, record.body) == (batch.id, b"\n".join(batch.lines) + b"\n")
+        assert DeadLetter.objects.count() == 0  # the test transaction survived the failed insert
+
+    def test_spool_failing_too_logs_the_payload(
+        self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture, tmp_path: Path
+    ) -> None:
+        """Broker, database and spool folder all unusable: the payload is logged at CRITICAL."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        celery_hub(HANDOFF="direct", SPOOL_DIR=str(blocker / "spool"))
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {OutboxBatch._meta.db_table}")
         batch = batch_of(2)
         with celery_app(DEAD_BROKER), caplog.at_level(logging.CRITICAL):
             hand_off(batch)
         [record] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
-        message = record.getMessage()
-        assert "could not be parked" in message
-        assert batch.payload in message
-        assert DeadLetter.objects.count() == 0  # the test transaction survived the failed insert
+        assert batch.payload in record.getMessage()
 
     def test_emit_in_a_request_never_raises_when_everything_fails(
-        self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture
+        self, celery_hub: Callable[..., None], caplog: pytest.LogCaptureFixture, tmp_path: Path
     ) -> None:
-        """A request still gets its 200 when both the broker and the outbox refuse its batch."""
+        """A request still gets its 200 when the broker, the outbox and the spool all refuse its batch."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        celery_hub(HANDOFF="direct", SPOOL_DIR=str(blocker / "spool"))
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {OutboxBatch._meta.db_table}")
         with celery_app(DEAD_BROKER), caplog.at_level(logging.CRITICAL):
@@ -247,7 +270,8 @@ class TestPublish:
     def test_publish_reaches_redis(
         self, celery_hub: Callable[..., None], purge_broker: Callable[[], None]
     ) -> None:
-        """With the broker up, a batch becomes one deliver_batch message on the configured queue."""
+        """With the broker up, a batch is held in the outbox and becomes one deliver_batch message on the
+        configured queue."""
         import redis as redis_client
 
         celery_hub(CELERY_QUEUE="event_hub_test")
@@ -263,7 +287,8 @@ class TestPublish:
         assert payload.startswith("zlib:"), "batches travel compressed by default"
         assert Batch.from_payload(backend, payload, batch_id) == batch
         assert (backend, batch_id) == ("memory", batch.id)
-        assert OutboxBatch.objects.count() == 0
+        held = OutboxBatch.objects.get()
+        assert (held.id.hex, held.next_attempt_at > timezone.now()) == (batch.id, True)
         assert handoff.broker.down_until == 0.0
 
 

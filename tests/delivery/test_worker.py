@@ -17,7 +17,7 @@ from event_hub import emit
 from event_hub.delivery import unit_of_work
 from event_hub.models import DeadLetter
 from tests.conftest import COMMON_FIELDS, ENROLLMENT, Worker
-from tests.support_backends import celery_app, jsonl_config, read_count, read_lines, wait_for
+from tests.support_backends import celery_app, flaky, jsonl_config, read_count, read_lines, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -34,17 +34,6 @@ def fixture_publisher() -> Iterator[Celery]:
     """The test process publishes to the test broker (the one the workers consume)."""
     with celery_app() as app:
         yield app
-
-
-def flaky(tmp_path: Path, failures: int, name: str = "flaky") -> dict[str, Any]:
-    return {
-        "ENGINE": "tests.support_backends.FlakyBackend",
-        "OPTIONS": {
-            "path": str(tmp_path / f"{name}.log"),
-            "counter": str(tmp_path / f"{name}.count"),
-            "failures": failures,
-        },
-    }
 
 
 def dead_letters(count: int = 1) -> list[DeadLetter]:

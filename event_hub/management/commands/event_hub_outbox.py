@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Sum
 from django.utils import timezone
 
-from event_hub.delivery import outbox, spool
+from event_hub.delivery import spool
+from event_hub.delivery.republish import republish
 from event_hub.models import OutboxBatch
 
 LIST_LIMIT = 50
@@ -80,7 +81,7 @@ class Command(BaseCommand):
                 f"spool: published {recovered.events} event(s) from {recovered.files} orphaned file(s); "
                 f"{recovered.remaining} orphaned file(s) left."
             )
-        report = outbox.republish(limit=limit)
+        report = republish(limit=limit)
         self.stdout.write(
             f"sent {report.sent}, delivered {report.delivered}, retried {report.retried}, "
             f"dead-lettered {report.dead}, failed {report.failed}; {report.remaining} left in the outbox."
