@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
+from opaque_keys.edx.keys import CourseKey
 from openedx_events.analytics.signals import TRACKING_EVENT_EMITTED
 from openedx_events.tooling import SIGNAL_PROCESSED_FROM_EVENT_BUS, OpenEdxPublicSignal
 
@@ -160,11 +161,28 @@ def bridge_signal(sender: Any, signal: OpenEdxPublicSignal, **kwargs: Any) -> No
         if from_bus:
             _deliver_remote_tracking_event(data["tracking_log"], context)
         return
-    tracker.emit(signal.event_type, codec.jsonable(data), context=context, on_invalid="accept")
+    tracker.emit(
+        signal.event_type,
+        codec.jsonable(data),
+        course_id=course_of(data),
+        context=context,
+        on_invalid="accept",
+    )
     legacy = LEGACY_EVENTS.get(signal.event_type)
     if legacy is not None and hub_settings.OPENEDX_BRIDGE_LEGACY_EVENTS:
         name, payload, course_id = legacy(data)
         tracker.emit(name, payload, course_id=course_id, context=context)
+
+
+def course_of(data: Mapping[str, Any]) -> str | None:
+    """The course key a signal's data names (``course_key``/``course_id`` of an argument or its ``course``)."""
+    for value in data.values():
+        for holder in (value, getattr(value, "course", None)):
+            for attribute in ("course_key", "course_id"):
+                key = getattr(holder, attribute, None)
+                if isinstance(key, CourseKey):
+                    return str(key)
+    return None
 
 
 def _deliver_remote_tracking_event(log: Any, context: dict[str, Any]) -> None:
