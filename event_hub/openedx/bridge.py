@@ -175,7 +175,7 @@ def bridge_signal(sender: Any, signal: OpenEdxPublicSignal, **kwargs: Any) -> No
 
 
 def course_of(data: Mapping[str, Any]) -> str | None:
-    """The course key a signal's data names (``course_key``/``course_id`` of an argument or its ``course``)."""
+    """The course key a signal's data names (an argument's ``course_key``/``course_id``, or its course's)."""
     for value in data.values():
         for holder in (value, getattr(value, "course", None)):
             for attribute in ("course_key", "course_id"):

@@ -76,34 +76,53 @@ def _to_record(value: Any) -> Any:
 
 def _from_record(data: Any, kind: Any) -> Any:
     """An instance of ``kind`` (a type as the data classes annotate it) from its record tree."""
-    if data is None:
-        return None
-    converter = _FROM_STRING.get(kind)
-    if converter is not None:
-        return converter(data)
-    origin = get_origin(kind)
-    if origin is list:
-        (item_kind,) = get_args(kind)
-        return [_from_record(item, item_kind) for item in data]
-    if origin is dict:
-        _, value_kind = get_args(kind)
-        return {key: _from_record(item, value_kind) for key, item in data.items()}
-    if origin is typing.Union:
-        options = [arg for arg in get_args(kind) if arg is not type(None)]
-        return _from_record(data, options[0]) if len(options) == 1 else data
-    if isinstance(kind, type) and attrs.has(kind):
-        values = {}
-        for field in attrs.fields(kind):
-            if field.name not in data:
-                continue
-            item = data[field.name]
-            # A field with a default keeps its default only when nothing (None) was sent:
-            # False, 0, "" and [] arrive as they were sent.
-            if item is None and field.default is not attrs.NOTHING:
-                continue
-            values[field.name] = _from_record(item, field.type)
-        return kind(**values)
+    return _decoder(kind)(data)
+
+
+def _identity(data: Any) -> Any:
     return data
+
+
+@functools.cache
+def _decoder(kind: Any) -> Callable[[Any], Any]:
+    """The function turning a record tree into an instance of ``kind`` (built once per type)."""
+    converter = _FROM_STRING.get(kind)
+    origin = get_origin(kind)
+    if converter is not None:
+        build: Callable[[Any], Any] = converter
+    elif origin is list:
+        item = _decoder(get_args(kind)[0])
+        build = lambda data: [item(value) for value in data]  # noqa: E731
+    elif origin is dict:
+        value_decoder = _decoder(get_args(kind)[1])
+        build = lambda data: {key: value_decoder(value) for key, value in data.items()}  # noqa: E731
+    elif origin is typing.Union:
+        options = [arg for arg in get_args(kind) if arg is not type(None)]
+        build = _decoder(options[0]) if len(options) == 1 else _identity
+    elif isinstance(kind, type) and attrs.has(kind):
+        # A field with a default keeps its default only when nothing (None) was sent:
+        # False, 0, "" and [] arrive as they were sent.
+        fields = [(f.name, f.default is not attrs.NOTHING, _decoder(f.type)) for f in attrs.fields(kind)]
+
+        def build(data: Any) -> Any:
+            values: dict[str, Any] = {}
+            for name, has_default, decode_field in fields:
+                if name in data:
+                    item = data[name]
+                    if item is None:
+                        if not has_default:
+                            values[name] = None
+                    else:
+                        values[name] = decode_field(item)
+            return kind(**values)
+
+    else:
+        build = _identity
+
+    def decode_or_none(data: Any) -> Any:
+        return None if data is None else build(data)
+
+    return decode_or_none
 
 
 def to_avro(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> bytes:

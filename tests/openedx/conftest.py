@@ -61,7 +61,9 @@ def fixture_bus_redis(settings: Any) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(name="bus_hub")
-def fixture_bus_hub(hub: Callable[..., dict[str, Any]], bus_redis: redis.Redis) -> Callable[..., dict[str, Any]]:
+def fixture_bus_hub(
+    hub: Callable[..., dict[str, Any]], bus_redis: redis.Redis
+) -> Callable[..., dict[str, Any]]:
     """Sync delivery to a memory backend and the bus backend; keyword arguments add EVENT_HUB keys."""
 
     def configure(*, bus_options: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:

@@ -38,8 +38,10 @@ LEGACY = [
 
 class TestBridge:
     def test_enabled_signal_becomes_a_tracking_event(self, memory_hub: Callable[..., None]) -> None:
-        """A bridged signal is delivered as an event named by its event type, data as JSON, metadata in context."""
-        memory_hub(OPENEDX_BRIDGE_SIGNALS=[COURSE_ENROLLMENT_CREATED.event_type], OPENEDX_BRIDGE_LEGACY_EVENTS=False)
+        """A bridged signal becomes an event named by its event type, data as JSON, metadata in context."""
+        memory_hub(
+            OPENEDX_BRIDGE_SIGNALS=[COURSE_ENROLLMENT_CREATED.event_type], OPENEDX_BRIDGE_LEGACY_EVENTS=False
+        )
         data = samples.sample_data(COURSE_ENROLLMENT_CREATED)
         responses = signals.send_signal(COURSE_ENROLLMENT_CREATED.event_type, **data)
         assert all(not isinstance(response, BaseException) for _, response in responses)
@@ -52,7 +54,9 @@ class TestBridge:
     def test_signals_not_enabled_are_not_bridged(self, memory_hub: Callable[..., None]) -> None:
         """Only the event types listed in OPENEDX_BRIDGE_SIGNALS are bridged."""
         memory_hub(OPENEDX_BRIDGE_SIGNALS=[CERTIFICATE_CREATED.event_type])
-        signals.send_signal(COURSE_ENROLLMENT_CREATED.event_type, **samples.sample_data(COURSE_ENROLLMENT_CREATED))
+        signals.send_signal(
+            COURSE_ENROLLMENT_CREATED.event_type, **samples.sample_data(COURSE_ENROLLMENT_CREATED)
+        )
         assert delivered() == []
 
     def test_star_bridges_every_signal(self, memory_hub: Callable[..., None]) -> None:
@@ -85,7 +89,7 @@ class TestRemoteTrackingEvents:
     def test_tracking_event_from_the_bus_is_delivered_here_and_not_republished(
         self, bus_hub: Callable[..., Any], bus_redis: Any
     ) -> None:
-        """A TRACKING_EVENT_EMITTED from the bus reaches this service's backends under its name, never the bus."""
+        """A TRACKING_EVENT_EMITTED from the bus reaches our backends under its name, never the bus."""
         bus_hub(
             OPENEDX_BRIDGE_SIGNALS=[TRACKING_EVENT_EMITTED.event_type],
             bus_options={"tracking_names": ["*"]},

@@ -55,7 +55,10 @@ def fixture_producing(bus_hub: Callable[..., Any], settings: Any) -> Callable[..
     settings.EVENT_BUS_PRODUCER_CONFIG = PRODUCE
 
     def configure(**values: Any) -> Any:
-        fast = {"OPENEDX_BUS_CONSUMER_BLOCK_SECONDS": 0.05, "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS": 0.01}
+        fast = {
+            "OPENEDX_BUS_CONSUMER_BLOCK_SECONDS": 0.05,
+            "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS": 0.01,
+        }
         return bus_hub(**{**fast, **values})
 
     configure()
@@ -63,19 +66,32 @@ def fixture_producing(bus_hub: Callable[..., Any], settings: Any) -> Callable[..
 
 
 class TestProducer:
-    def test_signal_becomes_an_entry_in_the_upstream_format(self, producing: Any, bus_redis: redis.Redis) -> None:
+    def test_signal_becomes_an_entry_in_the_upstream_format(
+        self, producing: Any, bus_redis: redis.Redis
+    ) -> None:
         """A configured signal is written to <prefix>-<topic> with the fields edx-event-bus-redis uses."""
         (metadata_id,) = send_enrollments(1)
         flush()
         ((_, fields),) = bus_redis.xrange(STREAM)
-        assert set(fields) == {b"type", b"id", b"source", b"time", b"minorversion", b"sourcehost", b"sourcelib",
-                               b"event_data"}
+        assert set(fields) == {
+            b"type",
+            b"id",
+            b"source",
+            b"time",
+            b"minorversion",
+            b"sourcehost",
+            b"sourcelib",
+            b"event_data",
+        }
         assert fields[b"id"].decode() == metadata_id
         assert wire.metadata_of(fields).event_type == ENROLLED
         assert codec.from_avro(COURSE_ENROLLMENT_CREATED, fields[b"event_data"]) == samples.sample_data(
-            COURSE_ENROLLMENT_CREATED, seed=1)
+            COURSE_ENROLLMENT_CREATED, seed=1
+        )
 
-    def test_failed_write_is_retried_then_dead_lettered(self, producing: Any, hub: Any, settings: Any) -> None:
+    def test_failed_write_is_retried_then_dead_lettered(
+        self, producing: Any, hub: Any, settings: Any
+    ) -> None:
         """A produce that Redis refuses is never swallowed: it ends as a dead letter holding the event."""
         producing(bus_options={"url": "redis://127.0.0.1:1/0"})
         settings.EVENT_HUB = {
@@ -95,8 +111,9 @@ class TestProducer:
     def test_allowlisted_tracking_events_are_published(self, producing: Any, bus_redis: redis.Redis) -> None:
         """Tracking events named in the allowlist go out as TRACKING_EVENT_EMITTED on topic analytics."""
         producing(bus_options={"tracking_names": ["edx.course.enrollment.*"]})
-        tracker.emit("edx.course.enrollment.activated", {"course_id": "course-v1:a+b+c", "mode": "audit",
-                                                          "user_id": 3})
+        tracker.emit(
+            "edx.course.enrollment.activated", {"course_id": "course-v1:a+b+c", "mode": "audit", "user_id": 3}
+        )
         tracker.emit("edx.video.played", {"id": "v"})
         flush()
         ((_, fields),) = bus_redis.xrange("test-analytics")
@@ -116,7 +133,9 @@ class TestConsumer:
         assert [str(call["metadata"].id) for call in received.calls] == ids
         assert all(call["from_event_bus"] is True for call in received.calls)
 
-    def test_events_produced_while_stopped_are_consumed_at_restart(self, producing: Any, receiver: Any) -> None:
+    def test_events_produced_while_stopped_are_consumed_at_restart(
+        self, producing: Any, receiver: Any
+    ) -> None:
         """A group that exists resumes where it stopped: what was produced meanwhile is not skipped."""
         consumer().run(until_idle=True)
         ids = send_enrollments(3)
@@ -128,7 +147,7 @@ class TestConsumer:
     def test_failing_receiver_is_retried_then_dead_lettered(
         self, producing: Any, receiver: Any, bus_redis: redis.Redis
     ) -> None:
-        """A receiver that keeps failing gets the retries, then the entry is a dead letter (id and error) and acked."""
+        """A receiver that keeps failing is retried, then the entry is dead-lettered (ids, error), acked."""
         producing(OPENEDX_BUS_CONSUMER_RETRY_MAX=2)
         (metadata_id,) = send_enrollments(1)
         flush()
@@ -146,7 +165,8 @@ class TestConsumer:
         assert len(attempts) == 3
         (letter,) = DeadLetter.objects.filter(backend=dead_letter_backend(STREAM, "g1"))
         ((entry_id, _),) = bus_redis.xrange(STREAM)
-        assert entry_id.decode() in letter.error and metadata_id in letter.error
+        assert entry_id.decode() in letter.error
+        assert metadata_id in letter.error
         assert "receiver is down" in letter.error
         assert letter.attempts == 3
         assert bus_redis.xpending(STREAM, "g1")["pending"] == 0
@@ -186,7 +206,9 @@ class TestConsumer:
         assert [str(call["metadata"].id) for call in received.calls] == [metadata_id]
         assert first.duplicates == 1
 
-    def test_trim_keeps_what_a_group_has_not_acknowledged(self, producing: Any, bus_redis: redis.Redis) -> None:
+    def test_trim_keeps_what_a_group_has_not_acknowledged(
+        self, producing: Any, bus_redis: redis.Redis
+    ) -> None:
         """XTRIM MINID removes only entries every group acknowledged; a slower group's backlog stays."""
         send_enrollments(4)
         flush()
@@ -274,8 +296,13 @@ class TestCompatibility:
         for number in range(3):
             data = samples.sample_data(COURSE_ENROLLMENT_CREATED, seed=number + 1)
             metadata = COURSE_ENROLLMENT_CREATED.generate_signal_metadata()
-            producer.send(signal=COURSE_ENROLLMENT_CREATED, topic=TOPIC, event_key_field="x", event_data=data,
-                          event_metadata=metadata)
+            producer.send(
+                signal=COURSE_ENROLLMENT_CREATED,
+                topic=TOPIC,
+                event_key_field="x",
+                event_data=data,
+                event_metadata=metadata,
+            )
             sent.append((metadata, data))
         received = receiver(COURSE_ENROLLMENT_CREATED)
         consumer().run(until_idle=True)
@@ -285,5 +312,6 @@ class TestCompatibility:
 
     def test_our_producer_is_an_event_bus_producer(self) -> None:
         """The producer class plugs into openedx-events' EVENT_BUS_PRODUCER."""
-        assert isinstance(HubEventBusProducer(), __import__("openedx_events.event_bus").event_bus.EventBusProducer)
-
+        assert isinstance(
+            HubEventBusProducer(), __import__("openedx_events.event_bus").event_bus.EventBusProducer
+        )

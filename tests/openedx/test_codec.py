@@ -1,4 +1,4 @@
-"""The wire encodings: Avro as openedx-events writes it, falsy values kept, JSON for the three off-bus signals."""
+"""The wire encodings: Avro as openedx-events writes it, falsy values kept, JSON for off-bus signals."""
 
 from __future__ import annotations
 
@@ -49,10 +49,11 @@ class TestAvro:
         assert codec.from_avro(signal, codec.to_avro(signal, data)) == data
 
     def test_openedx_events_loses_falsy_values(self) -> None:
-        """The upstream gap: its deserializer turns a falsy value of a field with a default into the default."""
+        """The upstream gap: its deserializer turns a falsy value of a defaulted field into the default."""
         data = falsy_thread()
-        upstream = deserialize_bytes_to_event_data(serialize_event_data_to_bytes(data, FORUM_THREAD_CREATED),
-                                                   FORUM_THREAD_CREATED)
+        upstream = deserialize_bytes_to_event_data(
+            serialize_event_data_to_bytes(data, FORUM_THREAD_CREATED), FORUM_THREAD_CREATED
+        )
         assert upstream != data
         assert upstream["thread"].anonymous is None
 
