@@ -22,8 +22,23 @@ class EventHubConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
         )
 
+        _connect_openedx_signals()
         task_prerun.connect(_task_started, dispatch_uid="event_hub.task_prerun")
         task_postrun.connect(_task_finished, dispatch_uid="event_hub.task_postrun")
+
+
+def _connect_openedx_signals() -> None:
+    """The bridge receives every Open edX signal; without the ``openedx_events`` app, so does the producer."""
+    from django.apps import apps
+
+    from event_hub.openedx import bridge, producer
+    from event_hub.openedx.signals import all_signals
+
+    bridge.connect()
+    if not apps.is_installed("openedx_events"):
+        for signal in all_signals():
+            uid = f"event_hub.openedx.producer:{signal.event_type}"
+            signal.connect(producer.forward_to_bus, dispatch_uid=uid)
 
 
 #: Open units of work of running Celery tasks, by task id.

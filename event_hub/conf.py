@@ -122,6 +122,30 @@ DEFAULTS: dict[str, Any] = {
     "API_THROTTLE_RATES": {"anon": "600/minute", "user": "3000/minute"},
     # Cache alias holding the throttle counters.
     "API_THROTTLE_CACHE": "default",
+    # --- Open edX signals and the event bus (event_hub.openedx; docs/openedx.rst) ---
+    # Event types (or ["*"]) whose received signals become tracking events.
+    "OPENEDX_BRIDGE_SIGNALS": [],
+    # Also emit the platform's tracking-log event for the same action, where there is one.
+    "OPENEDX_BRIDGE_LEGACY_EVENTS": True,
+    # Redis of the event bus; None uses the platform's EVENT_BUS_REDIS_CONNECTION_URL.
+    "OPENEDX_BUS_REDIS_URL": None,
+    # Name of the BACKENDS entry (an OpenedxBusBackend) the producer hands signals to.
+    "OPENEDX_BUS_BACKEND": "openedx_bus",
+    # Consumer: entries read (and acknowledged) at a time, and how long a read waits for new ones.
+    "OPENEDX_BUS_CONSUMER_BATCH": 100,
+    "OPENEDX_BUS_CONSUMER_BLOCK_SECONDS": 1.0,
+    # Consumer: retries of an entry whose receivers failed, with exponential backoff, then a dead letter.
+    "OPENEDX_BUS_CONSUMER_RETRY_MAX": 3,
+    "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS": 0.5,
+    "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_MAX_SECONDS": 30.0,
+    # Consumer: stop with an error after this many consecutive errors (0: never).
+    "OPENEDX_BUS_CONSUMER_ERRORS_LIMIT": 10,
+    # Consumer: how long handled metadata ids are remembered to drop redelivered duplicates.
+    "OPENEDX_BUS_DEDUPE_SECONDS": 7 * 24 * 3600,
+    # Consumer: streams longer than this are trimmed of entries every group acknowledged,
+    # at most every OPENEDX_BUS_TRIM_SECONDS.
+    "OPENEDX_BUS_STREAM_MAX_LEN": 10_000,
+    "OPENEDX_BUS_TRIM_SECONDS": 10.0,
 }
 
 #: Defaults of each entry of ``BACKENDS``.

@@ -1,0 +1,234 @@
+"""Signal data to bytes and back: Avro as the event bus carries it, and JSON for the rest.
+
+The Avro schema of a signal is the one openedx-events derives from its data
+classes (so the bytes are the same as its own serializer's), parsed once per
+signal. Encoding and decoding walk the attrs classes here rather than through
+openedx-events' helpers because those drop falsy values of fields that have a
+default (``False``, ``0``, ``""`` or ``[]`` come back as the default).
+
+Three signals are kept off the bus by openedx-events (``KNOWN_UNSERIALIZABLE_SIGNALS``);
+they travel as JSON (:func:`to_json_bytes`), a ``BinaryIO`` field as base64.
+:func:`jsonable` is also what the bridge puts in a tracking event.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import io
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, get_args, get_origin
+
+import attrs
+import fastavro
+import orjson
+from openedx_events.event_bus.avro.custom_serializers import DEFAULT_CUSTOM_SERIALIZERS
+from openedx_events.event_bus.avro.schema import schema_from_signal
+from openedx_events.tooling import KNOWN_UNSERIALIZABLE_SIGNALS, OpenEdxPublicSignal
+
+#: Content type of a stream entry whose ``event_data`` is JSON (absent: Avro, as openedx-events writes it).
+JSON_CONTENT_TYPE = "application/json"
+#: Event types openedx-events cannot (or will not) put on the bus; the hub carries them as JSON.
+JSON_SIGNALS = frozenset(KNOWN_UNSERIALIZABLE_SIGNALS)
+
+_TO_STRING: dict[type, Callable[[Any], str]] = {ext.cls: ext.serialize for ext in DEFAULT_CUSTOM_SERIALIZERS}
+_FROM_STRING: dict[type, Callable[[str], Any]] = {
+    ext.cls: ext.deserialize for ext in DEFAULT_CUSTOM_SERIALIZERS
+}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class CodecError(ValueError):
+    """Signal data that cannot be encoded or decoded."""
+
+
+@functools.cache
+def _parsed_schema(signal: OpenEdxPublicSignal) -> Any:
+    return fastavro.parse_schema(schema_from_signal(signal))
+
+
+def _custom(value: Any) -> Callable[[Any], str] | None:
+    for cls in type(value).__mro__:
+        serializer = _TO_STRING.get(cls)
+        if serializer is not None:
+            return serializer
+    return None
+
+
+def _to_record(value: Any) -> Any:
+    """``value`` as the dict/list/str tree the Avro schema describes."""
+    if isinstance(value, _PLAIN):
+        return value
+    if attrs.has(type(value)):
+        return {field.name: _to_record(getattr(value, field.name)) for field in attrs.fields(type(value))}
+    if isinstance(value, dict):
+        return {key: _to_record(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_record(item) for item in value]
+    serializer = _custom(value)
+    if serializer is None:
+        raise CodecError(f"no Avro encoding for a value of type {type(value).__name__}")
+    return serializer(value)
+
+
+def _from_record(data: Any, kind: Any) -> Any:
+    """An instance of ``kind`` (a type as the data classes annotate it) from its record tree."""
+    return _decoder(kind)(data)
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+@functools.cache
+def _decoder(kind: Any) -> Callable[[Any], Any]:
+    """The function turning a record tree into an instance of ``kind`` (built once per type)."""
+    converter = _FROM_STRING.get(kind)
+    origin = get_origin(kind)
+    if converter is not None:
+        build: Callable[[Any], Any] = converter
+    elif origin is list:
+        item = _decoder(get_args(kind)[0])
+        build = lambda data: [item(value) for value in data]  # noqa: E731
+    elif origin is dict:
+        value_decoder = _decoder(get_args(kind)[1])
+        build = lambda data: {key: value_decoder(value) for key, value in data.items()}  # noqa: E731
+    elif origin is typing.Union:
+        options = [arg for arg in get_args(kind) if arg is not type(None)]
+        build = _decoder(options[0]) if len(options) == 1 else _identity
+    elif isinstance(kind, type) and attrs.has(kind):
+        # A field with a default keeps its default only when nothing (None) was sent:
+        # False, 0, "" and [] arrive as they were sent.
+        fields = [(f.name, f.default is not attrs.NOTHING, _decoder(f.type)) for f in attrs.fields(kind)]
+
+        def build(data: Any) -> Any:
+            values: dict[str, Any] = {}
+            for name, has_default, decode_field in fields:
+                if name in data:
+                    item = data[name]
+                    if item is None:
+                        if not has_default:
+                            values[name] = None
+                    else:
+                        values[name] = decode_field(item)
+            return kind(**values)
+
+    else:
+        build = _identity
+
+    def decode_or_none(data: Any) -> Any:
+        return None if data is None else build(data)
+
+    return decode_or_none
+
+
+def to_avro(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> bytes:
+    """The Avro bytes of ``data`` (the keyword arguments of ``signal``), as openedx-events writes them."""
+    record = {key: _to_record(data[key]) for key in signal.init_data}
+    out = io.BytesIO()
+    try:
+        fastavro.schemaless_writer(out, _parsed_schema(signal), record)
+    except (ValueError, TypeError) as exc:
+        raise CodecError(f"{signal.event_type}: cannot encode as Avro: {exc}") from exc
+    return out.getvalue()
+
+
+def from_avro(signal: OpenEdxPublicSignal, payload: bytes) -> dict[str, Any]:
+    """The keyword arguments of ``signal`` that :func:`to_avro` (or openedx-events) encoded."""
+    try:
+        record = fastavro.schemaless_reader(io.BytesIO(payload), _parsed_schema(signal))
+    except (ValueError, TypeError, EOFError, IndexError) as exc:
+        raise CodecError(f"{signal.event_type}: cannot decode Avro: {exc}") from exc
+    if not isinstance(record, dict):
+        raise CodecError(f"{signal.event_type}: the Avro record is not a record")
+    return {key: _from_record(record[key], kind) for key, kind in signal.init_data.items()}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON values: keys as strings, keys and dates as text, bytes as base64."""
+    if isinstance(value, _PLAIN):
+        return value
+    if attrs.has(type(value)):
+        return {field.name: jsonable(getattr(value, field.name)) for field in attrs.fields(type(value))}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, io.IOBase):
+        return base64.b64encode(_read_all(value)).decode("ascii")
+    serializer = _custom(value)
+    if serializer is not None:
+        return serializer(value)
+    return str(value)
+
+
+def _read_all(stream: Any) -> bytes:
+    """The whole content of a binary stream, leaving its position where it was."""
+    position = stream.tell() if stream.seekable() else None
+    if position is not None:
+        stream.seek(0)
+    content = stream.read()
+    if position is not None:
+        stream.seek(position)
+    return bytes(content)
+
+
+def _from_json(data: Any, kind: Any) -> Any:
+    """An instance of ``kind`` from its :func:`jsonable` form."""
+    if data is None:
+        return None
+    if kind is BinaryIO:
+        return io.BytesIO(base64.b64decode(data))
+    if kind is datetime.datetime:
+        return datetime.datetime.fromisoformat(data)
+    origin = get_origin(kind)
+    if origin is list:
+        (item_kind,) = get_args(kind)
+        return [_from_json(item, item_kind) for item in data]
+    if origin is dict:
+        _, value_kind = get_args(kind)
+        return {key: _from_json(item, value_kind) for key, item in data.items()}
+    if isinstance(kind, type) and attrs.has(kind):
+        values = {}
+        for field in attrs.fields(kind):
+            if field.name in data and not (data[field.name] is None and field.default is not attrs.NOTHING):
+                values[field.name] = _from_json(data[field.name], field.type)
+        return kind(**values)
+    return _from_record(data, kind)
+
+
+def to_json_bytes(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> bytes:
+    """``data`` as JSON (the encoding of the signals openedx-events keeps off the bus)."""
+    return orjson.dumps({key: jsonable(data[key]) for key in signal.init_data})
+
+
+def from_json_bytes(signal: OpenEdxPublicSignal, payload: bytes) -> dict[str, Any]:
+    """The keyword arguments of ``signal`` that :func:`to_json_bytes` encoded."""
+    try:
+        decoded = orjson.loads(payload)
+        return {key: _from_json(decoded[key], kind) for key, kind in signal.init_data.items()}
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise CodecError(f"{signal.event_type}: cannot decode JSON event data: {exc}") from exc
+
+
+def encode(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> tuple[bytes, str | None]:
+    """``(event_data bytes, content type)``: Avro (content type ``None``) unless the signal goes as JSON."""
+    if signal.event_type in JSON_SIGNALS:
+        return to_json_bytes(signal, data), JSON_CONTENT_TYPE
+    return to_avro(signal, data), None
+
+
+def decode(signal: OpenEdxPublicSignal, payload: bytes, content_type: str | None) -> dict[str, Any]:
+    """The keyword arguments of ``signal`` from ``event_data`` bytes of the given content type."""
+    if content_type == JSON_CONTENT_TYPE:
+        return from_json_bytes(signal, payload)
+    return from_avro(signal, payload)
