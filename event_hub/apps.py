@@ -6,6 +6,8 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from event_hub.plugin import PLUGIN_APP
+
 
 class EventHubConfig(AppConfig):
     """``event_hub`` app."""
@@ -13,6 +15,8 @@ class EventHubConfig(AppConfig):
     name = "event_hub"
     verbose_name = "Event hub"
     default_auto_field = "django.db.models.BigAutoField"
+    #: Open edX plugin registration, read by edx-django-utils (event_hub/plugin/__init__.py).
+    plugin_app = PLUGIN_APP
 
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
