@@ -6,6 +6,8 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from event_hub.plugin import PLUGIN_APP
+
 
 class EventHubConfig(AppConfig):
     """``event_hub`` app."""
@@ -13,6 +15,8 @@ class EventHubConfig(AppConfig):
     name = "event_hub"
     verbose_name = "Event hub"
     default_auto_field = "django.db.models.BigAutoField"
+    #: Open edX plugin registration, read by edx-django-utils (event_hub/plugin/__init__.py).
+    plugin_app = PLUGIN_APP
 
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
@@ -28,8 +32,17 @@ class EventHubConfig(AppConfig):
 
 
 def _connect_openedx_signals() -> None:
-    """The bridge receives every Open edX signal; without the ``openedx_events`` app, so does the producer."""
+    """The bridge receives every Open edX signal; without the ``openedx_events`` app, so does the producer.
+
+    Nothing to connect where openedx-events is not installed (the ``openedx`` extra): a site that
+    only writes the tracking log does without it.
+    """
+    import importlib.util
+
     from django.apps import apps
+
+    if importlib.util.find_spec("openedx_events") is None:
+        return
 
     from event_hub.openedx import bridge, producer
     from event_hub.openedx.signals import all_signals

@@ -8,6 +8,7 @@ from tests import views
 
 urlpatterns = [
     path("", include("event_hub.api.urls")),
+    path("", include("event_hub.api.event_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("emit/", views.emit_view),
