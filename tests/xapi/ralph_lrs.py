@@ -16,9 +16,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
+import pytest
 import requests
 
 RALPH_VERSION = "5.1.0"
@@ -184,3 +186,12 @@ class SlowProxy:
     def close(self) -> None:
         self._stopped.set()
         self._listener.close()
+
+
+@pytest.fixture(name="ralph", scope="module")
+def fixture_ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ralph]:
+    """A Ralph LRS for the tests of one module."""
+    lrs = Ralph(tmp_path_factory.mktemp("ralph"))
+    lrs.start()
+    yield lrs
+    lrs.stop()

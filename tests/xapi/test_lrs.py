@@ -1,9 +1,8 @@
-"""The xAPI backend against a real Ralph LRS on loopback: delivery, read-back and the router's failure cases."""
+"""The xAPI backend against a real Ralph LRS on loopback: delivery, read-back, the router's failures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -20,18 +19,11 @@ from event_hub.delivery.unit_of_work import unit_of_work
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from event_hub.models import DeadLetter, OutboxBatch
 from tests.xapi import conformance, samples
-from tests.xapi.ralph_lrs import PASSWORD, USERNAME, Ralph, SlowProxy
+from tests.xapi.ralph_lrs import PASSWORD, USERNAME, Ralph, SlowProxy, fixture_ralph
 from tests.xapi.samples import LMS, envelope
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(name="ralph", scope="module")
-def fixture_ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ralph]:
-    lrs = Ralph(tmp_path_factory.mktemp("ralph"))
-    lrs.start()
-    yield lrs
-    lrs.stop()
+__all__ = ["fixture_ralph"]
 
 
 @pytest.fixture(name="lrs_hub")
@@ -71,10 +63,11 @@ def stored(ralph: Ralph, ids: list[str]) -> dict[str, dict[str, Any]]:
 
 class TestDelivery:
     def test_every_registered_event_is_stored_and_read_back(self, lrs_hub: Any, ralph: Ralph) -> None:
-        """A statement of each of the 59 events is accepted by Ralph (its models validate them) and read back."""
+        """Statements of all 59 events pass Ralph's models on POST and are read back."""
         batch, ids = batch_of(*sorted(samples.PAYLOADS))
         attempt = try_deliver(batch)
-        assert attempt.error is None and attempt.rejected == ()
+        assert attempt.error is None
+        assert attempt.rejected == ()
         found = stored(ralph, ids)
         assert set(found) == set(ids)
         for statement in found.values():
@@ -83,7 +76,7 @@ class TestDelivery:
             assert conformance.problems(statement) == []
 
     def test_through_the_tracker(self, lrs_hub: Any, ralph: Ralph) -> None:
-        """An event a signed-in user emits reaches the LRS under the user's anonymous id; others are filtered."""
+        """A signed-in user's event reaches the LRS under the anonymous id; others are filtered."""
         user = get_user_model().objects.create_user("learner", password="x")
         with unit_of_work():
             sent = tracker.send(
@@ -104,7 +97,8 @@ class TestDelivery:
         assert try_deliver(batch).error is None
         before = len(ralph.statements())
         again = try_deliver(batch)
-        assert again.error is None and again.delivered == 2
+        assert again.error is None
+        assert again.delivered == 2
         assert len(ralph.statements()) == before
         assert set(stored(ralph, ids)) == set(ids)
 
@@ -123,7 +117,8 @@ class TestFaults:
         assert set(found) == set(ids)
         assert found[ids[1]]["verb"]["id"] == clash["verb"]["id"]  # the LRS keeps what it had
         backend = get_backend("lrs")
-        assert isinstance(backend, XapiBackend) and backend.conflicts == 1
+        assert isinstance(backend, XapiBackend)
+        assert backend.conflicts == 1
         assert DeadLetter.objects.count() == 0
 
     def test_wrong_credentials_dead_letter_the_batch(self, lrs_hub: Any, ralph: Ralph) -> None:
@@ -134,7 +129,8 @@ class TestFaults:
         assert isinstance(outcome.error, PermanentDeliveryError)
         assert settle(batch, outcome, attempts_made=1) is False
         letter = DeadLetter.objects.get()
-        assert letter.reason == DeadLetter.Reason.PERMANENT and "HTTP 401" in letter.error
+        assert letter.reason == DeadLetter.Reason.PERMANENT
+        assert "HTTP 401" in letter.error
 
     def test_lrs_down_then_up(self, lrs_hub: Any, ralph: Ralph) -> None:
         """While the LRS is down the batch waits in the outbox; once it is up the batch is delivered."""
@@ -157,7 +153,7 @@ class TestFaults:
         assert len(stored(ralph, [xapi.statement_id(sent.id)])) == 1
 
     def test_slow_lrs_times_out_retryably(self, lrs_hub: Any, ralph: Ralph) -> None:
-        """An answer slower than the timeout is a retryable failure; the retry succeeds once the LRS is quick."""
+        """An answer slower than the timeout is retryable; the retry succeeds once the LRS is quick."""
         proxy = SlowProxy(ralph.port)
         try:
             lrs_hub(endpoint=f"http://127.0.0.1:{proxy.port}/xAPI", timeout=0.3)

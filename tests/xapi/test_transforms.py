@@ -110,7 +110,7 @@ class TestCommonParts:
         assert transform("showanswer")["id"] != first["id"]
 
     def test_course_is_the_parent_and_session_an_extension(self) -> None:
-        """The course run is the parent activity; the session digest and transformer version are extensions."""
+        """The course run is the parent; the session digest and transformer version are extensions."""
         made = transform("showanswer")
         assert made["context"]["contextActivities"]["parent"][0]["id"] == f"{LMS}/course/{COURSE}"
         assert made["context"]["extensions"][xv.SESSION_ID] == "0123456789abcdef0123456789abcdef"
