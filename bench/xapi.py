@@ -81,7 +81,8 @@ def main() -> None:
         finally:
             ralph.stop()
     print(
-        f"delivered to Ralph (batches of 100): {delivered / seconds:,.0f} statements/s ({delivered:,} in {seconds:.2f} s)"
+        f"delivered to Ralph (batches of 100): {delivered / seconds:,.0f} statements/s "
+        f"({delivered:,} in {seconds:.2f} s)"
     )
 
 

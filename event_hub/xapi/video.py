@@ -61,6 +61,7 @@ def _current_time(data: Any) -> float | None:
 
 
 def _result(kind: str, data: Any) -> dict[str, Any] | None:
+    ext: dict[str, Any]
     if kind == "none":
         return None
     if kind == "time":

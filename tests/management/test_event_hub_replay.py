@@ -1,4 +1,4 @@
-"""``manage.py event_hub_replay``: a generated log of every catalog example backfilled to a real LRS and to memory."""
+"""``manage.py event_hub_replay``: a log of every catalog example backfilled to a real LRS and to memory."""
 
 from __future__ import annotations
 
