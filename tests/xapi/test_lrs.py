@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from event_hub import tracker, xapi
 from event_hub.backends import get_backend
 from event_hub.backends.xapi import XapiBackend
-from event_hub.delivery import outbox
+from event_hub.delivery.republish import republish
 from event_hub.delivery.attempt import settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.unit_of_work import unit_of_work
@@ -147,7 +147,7 @@ class TestFaults:
         finally:
             ralph.start()
         OutboxBatch.objects.update(next_attempt_at=row.created_at)
-        outbox.republish()
+        republish()
         assert OutboxBatch.objects.count() == 0
         assert DeadLetter.objects.count() == 0
         assert len(stored(ralph, [xapi.statement_id(sent.id)])) == 1
