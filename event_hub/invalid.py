@@ -23,6 +23,7 @@ import orjson
 from django.db import DatabaseError, transaction
 from django.db.models import JSONField, Value
 
+from event_hub import jsonio
 from event_hub.conf import hub_settings, on_reload
 from event_hub.models import InvalidEvent
 
@@ -46,10 +47,11 @@ def _json_safe(value: Any) -> Any:
     levels; deeper containers become :data:`CLIPPED`.
     """
     try:
-        encoded = orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
+        encoded = jsonio.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:
-        encoded = orjson.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
-    return orjson.loads(encoded)
+        encoded = jsonio.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
+    # Integers beyond 64 bits stay exact (jsonio), never floats.
+    return jsonio.loads(encoded)
 
 
 def clip(value: Any, levels: int) -> Any:
@@ -131,7 +133,7 @@ def record(
             source,
             name,
             safe_errors,
-            orjson.dumps(safe_payload).decode(),
+            jsonio.dumps(safe_payload).decode(),
             exc_info=True,
         )
         return None
