@@ -119,6 +119,17 @@ DEFAULTS: dict[str, Any] = {
     "API_THROTTLE_RATES": {"anon": "600/minute", "user": "3000/minute"},
     # Cache alias holding the throttle counters.
     "API_THROTTLE_CACHE": "default",
+    # --- operations (docs/operations.rst) ---
+    # Count Prometheus metrics (needs the "metrics" extra) and serve them at /api/metrics.
+    "METRICS": False,
+    # When set, /api/metrics wants "Authorization: Bearer <token>".
+    "METRICS_TOKEN": None,
+    # Invalid events held back, stored per client (user, else IP) per hour; beyond it only counted and logged.
+    "INVALID_EVENTS_CLIENT_RATE": 100,
+    # The invalid-events table keeps at most this many rows (the oldest go first; None: no cap) ...
+    "INVALID_EVENTS_MAX_ROWS": 100_000,
+    # ... and rows at most this many days (None: kept until deleted); pruned by the republish task.
+    "INVALID_EVENTS_RETENTION_DAYS": 30,
 }
 
 #: Defaults of each entry of ``BACKENDS``.

@@ -36,9 +36,7 @@ _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 _MAX_DEPTH = 256
 #: A placeholder no event can contain by chance (random per process) standing for a big integer.
 _MARK = f"\x00event_hub-int-{secrets.token_hex(8)}:"
-_MARKED = re.compile(
-    b'"' + re.escape(orjson.dumps(_MARK)[1:-1]) + rb'(-?\d+)"'
-)
+_MARKED = re.compile(b'"' + re.escape(orjson.dumps(_MARK)[1:-1]) + rb'(-?\d+)"')
 
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
 
