@@ -52,7 +52,7 @@ def queue_depth(app: Any = None) -> dict[str, Any]:
             except connection.channel_errors:
                 # No such queue yet: Redis drops an empty list, RabbitMQ has it once a worker declared it.
                 messages = 0
-            result["messages"] = 0
+            result["messages"] = int(messages)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the broker is reported, not raised
         result["error"] = f"{type(exc).__name__}: {exc}"
     return result
