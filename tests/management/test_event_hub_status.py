@@ -1,4 +1,4 @@
-"""manage.py event_hub_status: queue, outbox, spool, dead letters, invalid events, last delivery; exit 1 on trouble."""
+"""manage.py event_hub_status: queue, outbox, spool, dead letters, invalid events, last delivery; exit 1."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ class TestQueue:
 
 class TestStores:
     def test_dead_letters_need_a_person(self, app: Celery) -> None:
-        """Dead letters not replayed are listed per backend and make the exit status 1; replayed ones do not."""
+        """Dead letters not replayed are listed per backend and exit 1; replayed ones are not."""
         dead_letter()
         dead_letter()
         dead_letter(backend="other", replayed_at=timezone.now())
