@@ -113,6 +113,10 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep reconnecting to a restarted broker for as long as it takes (scripts/run also restarts a worker
+# that exits).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     "event-hub-republish-outbox": {"task": "event_hub.republish_outbox", "schedule": 60.0},
 }

@@ -19,6 +19,8 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.E013`` ``API_MAX_BODY_BYTES`` or ``API_MAX_BATCH_EVENTS`` is not a positive integer,
   or ``API_TOKEN_CACHE_SECONDS`` is negative.
 * ``event_hub.W010`` ``API_ANONYMOUS_EVENTS`` lets anonymous clients post every event type.
+* ``event_hub.E014`` ``METRICS`` is on without ``prometheus-client``, ``METRICS_TOKEN`` is not a
+  string, or an ``INVALID_EVENTS_*`` bound is not a positive integer or None.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from event_hub import conf
+from event_hub import conf, metrics
 from event_hub.exceptions import ConfigurationError
 
 _POSITIVE_NUMBERS = (
@@ -50,7 +52,12 @@ _CHOICES = {
     "UNREGISTERED_EVENTS": conf.UNREGISTERED_POLICIES,
     "INVALID_SERVER_EVENTS": conf.INVALID_SERVER_POLICIES,
 }
-_BOOLEANS = ("VALIDATE", "STRICT_FIELDS")
+_BOOLEANS = ("VALIDATE", "STRICT_FIELDS", "METRICS")
+_OPTIONAL_POSITIVE_INTEGERS = (
+    "INVALID_EVENTS_CLIENT_RATE",
+    "INVALID_EVENTS_MAX_ROWS",
+    "INVALID_EVENTS_RETENTION_DAYS",
+)
 
 
 @register(Tags.compatibility, "event_hub")
@@ -84,6 +91,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if values["HANDOFF"] == "spool":
             messages += _check_spool_dir(values["SPOOL_DIR"])
     messages += _check_api(values)
+    messages += _check_operations(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
             Warning(
@@ -123,6 +131,36 @@ def _check_scalars(values: dict[str, Any]) -> list[CheckMessage]:
         wrong("BACKENDS", "a dict of backend name to configuration")
     if not isinstance(values["SPOOL_DIR"], (str, os.PathLike)) or not str(values["SPOOL_DIR"]):
         wrong("SPOOL_DIR", "a path")
+    return messages
+
+
+def _check_operations(values: dict[str, Any]) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    if values["METRICS"] is True and metrics.prometheus_client is None:
+        messages.append(
+            Error(
+                "EVENT_HUB['METRICS'] is True but prometheus-client is not installed",
+                hint="pip install 'event-hub[metrics]'",
+                id="event_hub.E014",
+            )
+        )
+    token = values["METRICS_TOKEN"]
+    if token is not None and (not isinstance(token, str) or not token):
+        messages.append(
+            Error(
+                f"EVENT_HUB['METRICS_TOKEN'] must be a non-empty string or None, not {token!r}",
+                id="event_hub.E014",
+            )
+        )
+    for key in _OPTIONAL_POSITIVE_INTEGERS:
+        value = values[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            messages.append(
+                Error(
+                    f"EVENT_HUB[{key!r}] must be a positive integer or None, not {value!r}",
+                    id="event_hub.E014",
+                )
+            )
     return messages
 
 

@@ -146,6 +146,17 @@ DEFAULTS: dict[str, Any] = {
     # at most every OPENEDX_BUS_TRIM_SECONDS.
     "OPENEDX_BUS_STREAM_MAX_LEN": 10_000,
     "OPENEDX_BUS_TRIM_SECONDS": 10.0,
+    # --- operations (docs/operations.rst) ---
+    # Count Prometheus metrics (needs the "metrics" extra) and serve them at /api/metrics.
+    "METRICS": False,
+    # When set, /api/metrics wants "Authorization: Bearer <token>".
+    "METRICS_TOKEN": None,
+    # Invalid events held back, stored per client (user, else IP) per hour; beyond it only counted and logged.
+    "INVALID_EVENTS_CLIENT_RATE": 100,
+    # The invalid-events table keeps at most this many rows (the oldest go first; None: no cap) ...
+    "INVALID_EVENTS_MAX_ROWS": 100_000,
+    # ... and rows at most this many days (None: kept until deleted); pruned by the republish task.
+    "INVALID_EVENTS_RETENTION_DAYS": 30,
 }
 
 #: Defaults of each entry of ``BACKENDS``.

@@ -8,10 +8,20 @@ and logged at most once per event name and source every
 cannot fill the table. When a setting holds such events back instead, each is
 stored (:func:`record`) and never dropped without a trace. If the database
 refuses the row, the event and its errors are logged at CRITICAL level instead.
+
+The table is bounded, so clients cannot use it to fill the database:
+
+* a client (its user, else its IP) gets at most ``INVALID_EVENTS_CLIENT_RATE`` held-back
+  browser or mobile events stored per hour; the others are counted (:data:`refused_counts`,
+  metrics) and logged once per client and hour, not stored (the client was answered 400);
+* :func:`prune` deletes rows older than ``INVALID_EVENTS_RETENTION_DAYS`` and the oldest rows
+  beyond ``INVALID_EVENTS_MAX_ROWS``; each process runs it every :data:`PRUNE_EVERY` rows it
+  stores, and ``manage.py event_hub_invalid prune`` runs it on demand.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
@@ -20,9 +30,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.db.models import JSONField, Value
+from django.utils import timezone
 
+from event_hub import context as ctx
+from event_hub import jsonio, metrics
 from event_hub.conf import hub_settings, on_reload
 from event_hub.models import InvalidEvent
 
@@ -32,6 +46,14 @@ logger = logging.getLogger(__name__)
 problem_counts: Counter[tuple[str, str]] = Counter()
 _last_stored: dict[tuple[str, str], float] = {}
 _sample_lock = threading.Lock()
+#: Held-back client events not stored because their client exceeded its rate, by (name, source).
+refused_counts: Counter[tuple[str, str]] = Counter()
+#: A process prunes the table every this many rows it stores.
+PRUNE_EVERY = 500
+_stored_since_prune = 0
+#: Sources whose held-back events are rate-limited per client (server code is trusted).
+CLIENT_SOURCES = frozenset({"browser", "mobile"})
+RATE_WINDOW_SECONDS = 3600
 
 
 #: Containers nested deeper than this are stored as a placeholder string (orjson writes at most 254 levels).
@@ -46,10 +68,11 @@ def _json_safe(value: Any) -> Any:
     levels; deeper containers become :data:`CLIPPED`.
     """
     try:
-        encoded = orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
+        encoded = jsonio.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:
-        encoded = orjson.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
-    return orjson.loads(encoded)
+        encoded = jsonio.dumps(clip(value, MAX_STORED_DEPTH), default=repr, option=orjson.OPT_NON_STR_KEYS)
+    # Integers beyond 64 bits stay exact (jsonio), never floats.
+    return jsonio.loads(encoded)
 
 
 def clip(value: Any, levels: int) -> Any:
@@ -85,6 +108,7 @@ def note_delivered(
     """
     key = (name, source)
     now = time.monotonic()
+    metrics.invalid(name, source, delivered=True)
     with _sample_lock:
         problem_counts[key] += 1
         last = _last_stored.get(key)
@@ -106,7 +130,15 @@ def record(
     path: str = "",
     delivered: bool = False,
 ) -> InvalidEvent | None:
-    """Store one invalid event; returns the row, or ``None`` when only the log could take it."""
+    """Store one invalid event; returns the row, or ``None`` when it was not stored.
+
+    Not stored: the client exceeded ``INVALID_EVENTS_CLIENT_RATE`` (counted and logged once an
+    hour), or the database refused the row (the event is logged at CRITICAL level).
+    """
+    if not delivered:
+        metrics.invalid(name, source, delivered=False)
+        if source in CLIENT_SOURCES and not _client_may_store(name, source, user_id):
+            return None
     safe_payload = _json_safe(payload)
     safe_errors = {key: list(messages) for key, messages in errors.items()}
     logger.warning(
@@ -115,7 +147,7 @@ def record(
     try:
         # A savepoint: a refused row must not break the caller's open transaction.
         with transaction.atomic():
-            return InvalidEvent.objects.create(
+            row = InvalidEvent.objects.create(
                 name=name[:255],
                 event_source=source,
                 # JSON null is stored as JSON, not as SQL NULL (which the column refuses).
@@ -131,7 +163,86 @@ def record(
             source,
             name,
             safe_errors,
-            orjson.dumps(safe_payload).decode(),
+            jsonio.dumps(safe_payload).decode(),
             exc_info=True,
         )
         return None
+    _count_stored()
+    return row
+
+
+def _client_key(user_id: int | None) -> str:
+    """The client a held-back event is charged to: its user, else the request's IP."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    request = ctx.current().request
+    return f"ip:{request.ip}" if request is not None and request.ip else "ip:unknown"
+
+
+def _client_may_store(name: str, source: str, user_id: int | None) -> bool:
+    """Whether this client may store one more held-back event this hour (counts it either way)."""
+    limit = hub_settings.INVALID_EVENTS_CLIENT_RATE
+    if limit is None:
+        return True
+    client = _client_key(user_id)
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"event_hub:invalid-rate:{window}:{client}"
+    cache = caches[hub_settings.API_THROTTLE_CACHE]
+    cache.add(key, 0, RATE_WINDOW_SECONDS + 60)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the key expired between add and incr: a new window
+        cache.set(key, 1, RATE_WINDOW_SECONDS + 60)
+        used = 1
+    if used <= limit:
+        return True
+    with _sample_lock:
+        refused_counts[(name, source)] += 1
+    if used == limit + 1:
+        logger.warning(
+            "client %s stored %d invalid events this hour (INVALID_EVENTS_CLIENT_RATE); "
+            "its further invalid events this hour are refused without being stored",
+            client,
+            limit,
+        )
+    return False
+
+
+def _count_stored() -> None:
+    global _stored_since_prune
+    with _sample_lock:
+        _stored_since_prune += 1
+        due = _stored_since_prune >= PRUNE_EVERY
+        if due:
+            _stored_since_prune = 0
+    if due:
+        try:
+            prune()
+        except DatabaseError:
+            logger.warning("cannot prune the invalid-events table", exc_info=True)
+
+
+def prune() -> int:
+    """Delete rows past ``INVALID_EVENTS_RETENTION_DAYS`` and the oldest beyond ``INVALID_EVENTS_MAX_ROWS``.
+
+    Returns how many rows were deleted.
+    """
+    deleted = 0
+    days = hub_settings.INVALID_EVENTS_RETENTION_DAYS
+    if days is not None:
+        cutoff = timezone.now() - datetime.timedelta(days=days)
+        deleted += InvalidEvent.objects.filter(created_at__lt=cutoff).delete()[0]
+    cap = hub_settings.INVALID_EVENTS_MAX_ROWS
+    if cap is not None:
+        newest_dropped = list(
+            InvalidEvent.objects.order_by("-created_at", "-id").values_list("id", "created_at")[cap : cap + 1]
+        )
+        if newest_dropped:
+            pk, created = newest_dropped[0]
+            deleted += (
+                InvalidEvent.objects.filter(created_at__lt=created).delete()[0]
+                + InvalidEvent.objects.filter(created_at=created, id__lte=pk).delete()[0]
+            )
+    if deleted:
+        logger.info("pruned %d row(s) from the invalid-events table", deleted)
+    return deleted

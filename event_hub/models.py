@@ -81,3 +81,18 @@ class InvalidEvent(models.Model):
 
     def __str__(self) -> str:
         return f"invalid {self.name} from {self.event_source} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DeliveryProgress(models.Model):
+    """The newest batch a worker reported delivered to one backend (``manage.py event_hub_status``)."""
+
+    backend = models.CharField(max_length=100, primary_key=True)
+    batch_id = models.CharField(max_length=64)
+    event_count = models.PositiveIntegerField(help_text="Events of that batch.")
+    delivered_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "delivery progress"
+
+    def __str__(self) -> str:
+        return f"{self.backend}: batch {self.batch_id} delivered at {self.delivered_at:%Y-%m-%d %H:%M:%S}"

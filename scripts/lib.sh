@@ -61,3 +61,21 @@ ensure_venv() {
         echo "$wanted" >> "$stamp"
     fi
 }
+
+# supervise PIDFILE LOG COMMAND...: run COMMAND in a process group of its own (setsid), output appended
+# to LOG, and start it again whenever it exits (a Celery worker can exit on a broker restart), after
+# SUPERVISE_PAUSE seconds (default 2). The running command's pid is kept in PIDFILE. Runs until killed.
+supervise() {
+    local pidfile="$1" log="$2" child status
+    shift 2
+    trap 'exit 0' TERM INT
+    while true; do
+        setsid "$@" >>"$log" 2>&1 &
+        child=$!
+        echo "$child" >"$pidfile"
+        status=0
+        wait "$child" || status=$?
+        echo "==> supervise: '$1' exited with status $status; restarting in ${SUPERVISE_PAUSE:-2} s" >>"$log"
+        sleep "${SUPERVISE_PAUSE:-2}"
+    done
+}

@@ -1,4 +1,4 @@
-"""Tests of the admin pages of the outbox, dead letters and invalid events: read-only."""
+"""Tests of the admin pages of the outbox, dead letters and invalid events: read-only fields, real actions."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.db import models
 from django.test import Client
 from django.urls import reverse
 
+from event_hub.backends import memory
 from event_hub.models import DeadLetter, InvalidEvent, OutboxBatch
+from tests.support_backends import wire_line
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,80 @@ class TestReadOnlyAdmin:
             {"action": "delete_selected", "_selected_action": [str(row.pk)], "post": "yes"},
         )
         assert type(row).objects.filter(pk=row.pk).exists()
+
+
+def changelist(model: type[models.Model]) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def act(client: Client, model: type[models.Model], action: str, rows: list[models.Model]) -> Any:
+    return client.post(
+        changelist(model),
+        {"action": action, "_selected_action": [str(row.pk) for row in rows], "index": 0},
+        follow=True,
+    )
+
+
+def letter_with_events(backend: str = "memory") -> DeadLetter:
+    return DeadLetter.objects.create(
+        batch_id=uuid.uuid4(),
+        backend=backend,
+        payload=b"\n".join([wire_line("a1"), wire_line("a2")]).decode(),
+        event_count=2,
+        reason="permanent",
+        error="refused",
+    )
+
+
+class TestActions:
+    """The list actions really replay, send on and discard rows."""
+
+    def test_replay_dead_letters(self, admin_client_: Client, memory_hub: Any) -> None:
+        """Replaying delivers the events to the backend and marks the letter replayed."""
+        letter = letter_with_events()
+        response = act(admin_client_, DeadLetter, "replay", [letter])
+        assert "Replayed 1, failed 0" in response.content.decode()
+        letter.refresh_from_db()
+        assert letter.replayed_at is not None
+        assert [event["id"] for event in memory.events("memory")] == ["a1", "a2"]
+
+    def test_failed_replay_keeps_the_letter(self, admin_client_: Client, memory_hub: Any) -> None:
+        """A letter whose backend is not configured stays, with the replay error, and the page says so."""
+        letter = letter_with_events(backend="gone")
+        response = act(admin_client_, DeadLetter, "replay", [letter])
+        assert "Replayed 0, failed 1" in response.content.decode()
+        letter.refresh_from_db()
+        assert letter.replayed_at is None
+        assert "not configured" in letter.last_replay_error
+
+    def test_send_outbox_batch_now(self, admin_client_: Client, memory_hub: Any) -> None:
+        """Sending an outbox batch on delivers it (sync mode) and removes the row."""
+        row = OutboxBatch.objects.create(backend="memory", payload=wire_line("o1").decode(), event_count=1)
+        response = act(admin_client_, OutboxBatch, "send_now", [row])
+        assert "Outbox: delivered 1." in response.content.decode()
+        assert not OutboxBatch.objects.exists()
+        assert [event["id"] for event in memory.events("memory")] == ["o1"]
+
+    @pytest.mark.parametrize("make", ROWS)
+    def test_discard(self, admin_client_: Client, make: Any, caplog: pytest.LogCaptureFixture) -> None:
+        """Discarding deletes the selected rows only, after logging each payload."""
+        row, other = make(), make()
+        act(admin_client_, type(row), "discard", [row])
+        assert list(type(row).objects.values_list("pk", flat=True)) == [other.pk]
+        assert any(
+            "discarded" in r.getMessage() and "admin user 'root'" in r.getMessage() for r in caplog.records
+        )
+
+    def test_staff_without_permissions_cannot_act(self, memory_hub: Any) -> None:
+        """A staff user who may only view gets no actions, and posting one changes nothing."""
+        user = User.objects.create_user("viewer", "viewer@example.invalid", "pw", is_staff=True)
+        user.user_permissions.add(Permission.objects.get(codename="view_deadletter"))
+        client = Client()
+        client.force_login(user)
+        letter = letter_with_events()
+        assert 'value="replay"' not in client.get(changelist(DeadLetter)).content.decode()
+        act(client, DeadLetter, "replay", [letter])
+        act(client, DeadLetter, "discard", [letter])
+        letter.refresh_from_db()
+        assert letter.replayed_at is None
+        assert memory.events("memory") == []

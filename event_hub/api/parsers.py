@@ -25,6 +25,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
+from event_hub import jsonio
 from event_hub.conf import hub_settings
 
 JSON = "application/json"
@@ -101,7 +102,7 @@ class JSONParser(BaseParser):
         if len(body) > limit:
             raise RequestTooLarge(f"Request body too large: at most {limit} bytes accepted.")
         try:
-            return orjson.loads(body)
+            return jsonio.loads(body)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
 

@@ -39,7 +39,7 @@ from opaque_keys import InvalidKeyError
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from event_hub import invalid
+from event_hub import invalid, jsonio
 from event_hub.api.contract import (
     NON_FIELD,
     REQUIRED,
@@ -176,7 +176,7 @@ def _data(item: dict[str, Any], errors: ErrorMap) -> Any:
         if value.lstrip()[:1] not in ("{", "["):
             return value
         try:
-            value = orjson.loads(value)
+            value = jsonio.loads(value)
         except orjson.JSONDecodeError as exc:
             errors[key] = [f"not valid JSON: {exc}"]
             return None

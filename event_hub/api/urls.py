@@ -2,10 +2,13 @@
 
 from django.urls import path
 
+from event_hub.api.monitoring import metrics_view
 from event_hub.api.views import TrackingView
 
 app_name = "event_hub"
 
 urlpatterns = [
     path("api/tracking", TrackingView.as_view(), name="tracking"),
+    # 404 unless EVENT_HUB["METRICS"] is True (docs/operations.rst).
+    path("api/metrics", metrics_view, name="metrics"),
 ]

@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
-import orjson
 
+from event_hub import jsonio
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
 from event_hub.exceptions import (
@@ -127,7 +127,7 @@ class Backend:
 
 def decode(line: bytes) -> Envelope:
     """The envelope one line of a batch carries."""
-    return Envelope.from_wire(orjson.loads(line))
+    return Envelope.from_wire(jsonio.loads(line))
 
 
 def _keyword_only(klass: type) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from event_hub import jsonio
 from event_hub.backends.base import Backend
 from event_hub.backends.formats import check_format_options, renderer
 from event_hub.delivery.batch import Batch
@@ -34,7 +35,7 @@ class ConsoleBackend(Backend):
         return problems
 
     def transform(self, envelope: Envelope) -> bytes:
-        return orjson.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS)
+        return jsonio.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS)
 
     def send(self, items: Sequence[bytes], batch: Batch) -> None:
         stream = getattr(sys, self.stream).buffer

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, Final
 
-import orjson
-
+from event_hub import jsonio
 from event_hub.envelope import Envelope, json_time
 
 FORMATS: Final = ("openedx", "compact")
@@ -45,7 +44,7 @@ def openedx(env: Envelope, extra_fields: Collection[str] = ()) -> dict[str, Any]
         context.update(ctx.extra)
     event = env.event
     if env.event_source == "browser" and not isinstance(event, str):
-        event = orjson.dumps(event).decode()
+        event = jsonio.dumps(event).decode()
     line: dict[str, Any] = {"id": env.id} if "id" in extra_fields else {}
     line.update(
         name=env.name,

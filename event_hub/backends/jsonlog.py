@@ -31,12 +31,14 @@ from typing import Any
 
 import orjson
 
+from event_hub import jsonio
 from event_hub.backends.base import Backend
 from event_hub.backends.formats import check_format_options, renderer
 from event_hub.backends.ledger import BatchLedger
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
 from event_hub.exceptions import EventRejected
+from event_hub.jsonio import escape_line_separators
 
 OVERSIZE_POLICIES = ("dead_letter", "truncate")
 TRUNCATION_MARKER = "…[truncated by event_hub]"
@@ -90,7 +92,7 @@ class JsonLinesBackend(Backend):
 
     def transform(self, envelope: Envelope) -> bytes:
         """The envelope's line; oversize lines are truncated or rejected, never cut."""
-        line = orjson.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS)
+        line = escape_line_separators(jsonio.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS))
         if len(line) < self.max_event_bytes:
             return line
         if self.oversize == "truncate":
@@ -165,7 +167,7 @@ def truncate_line(line: bytes, limit: int) -> bytes:
     The payload is ``event`` (``openedx`` format) or ``event_data`` (``compact``).
     Raises :class:`EventRejected` when cutting every string is not enough.
     """
-    record = orjson.loads(line)
+    record = jsonio.loads(line)
     payload = next((key for key in PAYLOAD_KEYS if key in record), None) if isinstance(record, dict) else None
     if payload is None:
         raise EventRejected(f"event is {len(line)} bytes and has no payload ({PAYLOAD_KEYS}) to truncate")
@@ -173,7 +175,7 @@ def truncate_line(line: bytes, limit: int) -> bytes:
     cut: list[str] = []
     record["event_hub_truncated"] = cut
     while True:
-        encoded = orjson.dumps(record)
+        encoded = escape_line_separators(jsonio.dumps(record))
         excess = len(encoded) - limit
         if excess <= 0:
             return encoded

@@ -11,8 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
-
+from event_hub import jsonio
 from event_hub.backends.base import Backend
 from event_hub.backends.formats import check_format_options, renderer
 from event_hub.delivery.batch import Batch
@@ -56,7 +55,7 @@ class MemoryBackend(Backend):
         return check_format_options(dict(options))
 
     def transform(self, envelope: Envelope) -> dict[str, Any]:
-        decoded: dict[str, Any] = orjson.loads(orjson.dumps(self.render(envelope)))
+        decoded: dict[str, Any] = jsonio.loads(jsonio.dumps(self.render(envelope)))
         return decoded
 
     def send(self, items: Sequence[dict[str, Any]], batch: Batch) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from event_hub import jsonio
 from event_hub.backends.formats import check_format_options, renderer
 from event_hub.backends.http import HttpBackend
 from event_hub.delivery.batch import Batch
@@ -51,5 +52,5 @@ class WebhookBackend(HttpBackend):
         return self.render(envelope)
 
     def send(self, items: Sequence[dict[str, Any]], batch: Batch) -> None:
-        body = orjson.dumps(list(items), option=orjson.OPT_NON_STR_KEYS)
+        body = jsonio.dumps(list(items), option=orjson.OPT_NON_STR_KEYS)
         self.post(self.url, body, {**self.headers, "X-Event-Hub-Batch": batch.id})
