@@ -12,17 +12,14 @@ them in :mod:`event_hub.delivery` means changing this module only.
 
 from __future__ import annotations
 
-import datetime
 import logging
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from event_hub.delivery import handoff
-from event_hub.delivery.batch import Batch
-from event_hub.delivery.deadletters import replay as _replay
+from event_hub.delivery.replay import replay as _replay
+from event_hub.delivery.republish import send_on
 from event_hub.models import DeadLetter, OutboxBatch
 
 logger = logging.getLogger(__name__)
@@ -36,23 +33,15 @@ def replay_dead_letter(letter: DeadLetter) -> bool:
 def send_outbox_batch(row: OutboxBatch) -> str:
     """Send one outbox batch on now; returns the outcome (``sent``, ``delivered``, ``dead``, ``retried``...).
 
-    The row leaves the outbox when the batch went on (or was dead-lettered); otherwise it stays
-    with the new error and next attempt time.
+    The row leaves the outbox when the batch was delivered here (or dead-lettered); a published
+    batch stays until a worker confirms it (see :mod:`event_hub.delivery.outbox`); a failed one
+    stays with the new error and next attempt time.
     """
     with transaction.atomic():
         locked = OutboxBatch.objects.select_for_update().filter(pk=row.pk).first()
         if locked is None:
             return "gone"
-        batch = Batch.from_payload(locked.backend, locked.payload, locked.id.hex)
-        outcome = handoff.forward(batch, attempts=locked.attempts)
-        if outcome.kind in ("sent", "delivered", "dead"):
-            locked.delete()
-        else:
-            locked.attempts = outcome.attempts
-            locked.last_error = outcome.error[:10000]
-            locked.next_attempt_at = timezone.now() + datetime.timedelta(seconds=outcome.delay)
-            locked.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-    return str(outcome.kind)
+        return send_on(locked).kind
 
 
 def discard(rows: QuerySet[Any], who: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from event_hub import metrics, progress
 from event_hub.backends import backend_class, get_backend
 from event_hub.backends.base import Rejected
 from event_hub.conf import hub_settings
@@ -109,6 +110,13 @@ def try_deliver(batch: Batch) -> Attempt:
     return Attempt(delivered=result.delivered, rejected=result.rejected)
 
 
+def record_delivery(batch: Batch, attempt: Attempt) -> None:
+    """Count what ``attempt`` delivered and note it as the backend's last delivery (``event_hub_status``)."""
+    if attempt.delivered:
+        metrics.delivered(batch.backend, attempt.delivered, batch.age())
+        progress.note_delivered(batch.backend, batch.id, attempt.delivered)
+
+
 def _permanent(message: str, cause: BaseException) -> PermanentDeliveryError:
     error = PermanentDeliveryError(message)
     error.__cause__ = cause
@@ -135,6 +143,7 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
     retryable one after ``RETRY_MAX`` retries, dead-letters the batch.
     """
     if attempt.rejected:
+        metrics.dead_lettered(batch.backend, len(attempt.rejected), DeadLetter.Reason.REJECTED)
         for rejected in attempt.rejected:
             deadletters.record(
                 batch.subset([rejected.line]),
@@ -148,12 +157,14 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
     if attempt.error is None:
         return False
     if attempt.retryable and attempts_made <= retry_policy(batch.backend).max_retries:
+        metrics.retried(batch.backend, len(batch))
         logger.warning(
             "delivery of batch %s to %s failed (attempt %d), will retry: %s",
             batch.id, batch.backend, attempts_made, attempt.error,
         )
         return True
     reason = DeadLetter.Reason.RETRIES_EXHAUSTED if attempt.retryable else DeadLetter.Reason.PERMANENT
+    metrics.dead_lettered(batch.backend, len(batch), reason)
     deadletters.record(
         batch, reason=reason, error=deadletters.describe(attempt.error), attempts=attempts_made
     )

@@ -14,6 +14,7 @@ times shorter. A JSON line starts with ``{``, so the prefix is unambiguous.
 from __future__ import annotations
 
 import base64
+import datetime
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
@@ -60,6 +61,20 @@ class Batch:
         if raw.startswith(_ZLIB_PREFIX_BYTES):
             raw = zlib.decompress(base64.b64decode(raw[len(_ZLIB_PREFIX_BYTES) :]))
         return cls(backend=backend, lines=[line for line in raw.split(b"\n") if line], id=batch_id)
+
+    def age(self) -> float | None:
+        """Seconds since its first event was emitted (``None`` when the first line has no readable time)."""
+        if not self.lines:
+            return None
+        marker = self.lines[0].find(b'"time":"')
+        if marker < 0:
+            return None
+        start = marker + 8
+        try:
+            emitted = datetime.datetime.fromisoformat(self.lines[0][start : start + 32].decode())
+        except ValueError:
+            return None
+        return (datetime.datetime.now(datetime.UTC) - emitted).total_seconds()
 
     def subset(self, lines: Sequence[bytes]) -> Batch:
         """A batch of some of these lines, under the same id."""

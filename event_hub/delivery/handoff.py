@@ -20,7 +20,9 @@ at CRITICAL level.
 from __future__ import annotations
 
 import logging
+import time
 
+from event_hub import metrics
 from event_hub.conf import hub_settings
 from event_hub.delivery import outbox, spool
 from event_hub.delivery.batch import Batch
@@ -49,10 +51,13 @@ def hand_off(batch: Batch) -> None:
     spool file as a last resort (replayed automatically once the database is back); only when
     even the spool cannot be written does the batch end as a CRITICAL log record.
     """
+    started = time.perf_counter()
     try:
         if hub_settings.HANDOFF == "spool" and hub_settings.DELIVERY == "celery" and _spooled(batch):
+            metrics.handoff_latency("spool", time.perf_counter() - started)
             return
         outcome = forward(batch, attempts=0)
+        metrics.handoff_latency(outcome.kind, time.perf_counter() - started)
         if outcome.kind == "unheld":
             raise HandOffError(outcome.error)
         if outcome.kind in ("retried", "failed"):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
-from event_hub.delivery.forward import forward
+from event_hub.delivery.forward import Forwarded, forward
 from event_hub.models import OutboxBatch
 
 
@@ -35,6 +35,30 @@ class RepublishReport:
     remaining: int = 0
 
 
+def send_on(row: OutboxBatch) -> Forwarded:
+    """Send one outbox row's batch on and update the row (call with the row locked).
+
+    Published: kept, due again after the confirmation timeout. Delivered here or
+    dead-lettered: deleted. Failed: kept with the error, due after the backoff.
+    """
+    batch = Batch.from_payload(row.backend, row.payload, row.id.hex)
+    outcome = forward(batch, attempts=row.attempts, held=True)
+    if outcome.kind in ("delivered", "dead"):
+        row.delete()
+        return outcome
+    if outcome.kind == "sent":  # kept until a worker confirms it
+        row.attempts += 1
+        row.last_error = "awaiting confirmation"
+        delay = float(hub_settings.CONFIRM_TIMEOUT_SECONDS)
+    else:
+        row.attempts = outcome.attempts
+        row.last_error = outcome.error[:10000]
+        delay = outcome.delay
+    row.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
+    row.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
+    return outcome
+
+
 def republish(limit: int | None = None) -> RepublishReport:
     """Send due outbox batches on: publish them (``celery``) or deliver them here (``sync``)."""
     limit = hub_settings.OUTBOX_REPUBLISH_LIMIT if limit is None else limit
@@ -46,25 +70,9 @@ def republish(limit: int | None = None) -> RepublishReport:
             .order_by("next_attempt_at", "created_at")[:limit]
         )
         for row in due:
-            batch = Batch.from_payload(row.backend, row.payload, row.id.hex)
-            outcome = forward(batch, attempts=row.attempts, held=True)
+            outcome = send_on(row)
             counts[outcome.kind] += 1
-            if outcome.kind in ("delivered", "dead"):
-                row.delete()
-            elif outcome.kind == "sent":  # kept until a worker confirms it
-                row.attempts += 1
-                row.last_error = "awaiting confirmation"
-                row.next_attempt_at = timezone.now() + datetime.timedelta(
-                    seconds=float(hub_settings.CONFIRM_TIMEOUT_SECONDS)
-                )
-                row.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-            else:
-                row.attempts = outcome.attempts
-                row.last_error = outcome.error[:10000]
-                row.next_attempt_at = timezone.now() + datetime.timedelta(seconds=outcome.delay)
-                row.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-                if outcome.kind == "failed":
-                    # The broker is still down: stop here rather than fail every row.
-                    break
+            if outcome.kind == "failed":
+                break  # the broker is still down: stop here rather than fail every row
     counts["remaining"] = OutboxBatch.objects.count()
     return RepublishReport(**counts)

@@ -26,8 +26,9 @@ from celery import Task, shared_task
 from celery.exceptions import Reject
 from django.db import DatabaseError
 
+from event_hub import invalid
 from event_hub.delivery import outbox, republish, spool
-from event_hub.delivery.attempt import Attempt, backoff_seconds, settle, try_deliver
+from event_hub.delivery.attempt import Attempt, backoff_seconds, record_delivery, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.exceptions import HandOffError
 
@@ -50,6 +51,7 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
     batch = Batch.from_payload(backend, payload, batch_id)
     retries = int(self.request.retries or 0)
     outcome = try_deliver(batch)
+    record_delivery(batch, outcome)
     try:
         retry = settle(batch, outcome, attempts_made=retries + 1)
     except (DatabaseError, HandOffError) as exc:
@@ -99,6 +101,7 @@ def republish_outbox() -> dict[str, int]:
     if recovered.files or recovered.remaining:
         logger.info("spool: %s", recovered)
     report = republish.republish()
+    pruned = invalid.prune()
     if report.sent or report.delivered or report.failed:
         logger.info("outbox: %s", report)
     return {
@@ -111,4 +114,5 @@ def republish_outbox() -> dict[str, int]:
         "dead": report.dead,
         "failed": report.failed,
         "remaining": report.remaining,
+        "invalid_pruned": pruned,
     }

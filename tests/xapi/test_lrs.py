@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from event_hub import tracker, xapi
 from event_hub.backends import get_backend
 from event_hub.backends.xapi import XapiBackend
-from event_hub.delivery.republish import republish
 from event_hub.delivery.attempt import settle, try_deliver
 from event_hub.delivery.batch import Batch
+from event_hub.delivery.republish import republish
 from event_hub.delivery.unit_of_work import unit_of_work
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from event_hub.models import DeadLetter, OutboxBatch
