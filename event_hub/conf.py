@@ -49,9 +49,10 @@ DEFAULTS: dict[str, Any] = {
     # Celery queue for delivery tasks; None uses the app's default queue.
     "CELERY_QUEUE": None,
     # How a request hands its batches to the broker (DELIVERY "celery" only):
-    # "direct": it publishes them itself; "spool": it appends them to a local file that a
-    # thread of the process publishes (docs/architecture.rst).
-    "HANDOFF": "direct",
+    # "spool": it appends them to a local file with one write, and a thread of the process
+    # holds and publishes them, many per message; "direct": it holds and publishes them itself
+    # (a database write and a broker round trip in the request). docs/architecture.rst.
+    "HANDOFF": "spool",
     # Folder of the spool files (created if missing); keep it on a local disk.
     "SPOOL_DIR": "var/spool",
     # The spool publisher wakes this often (seconds)...

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import attrs
 
+from event_hub import metrics
 from event_hub.conf import hub_settings
 from event_hub.delivery import outbox
-from event_hub.delivery.attempt import backoff_seconds, record_delivery, settle, try_deliver
+from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.broker import broker
 from event_hub.exceptions import BrokerUnavailableError, HandOffError
@@ -39,7 +40,7 @@ def forward(batch: Batch, *, attempts: int, held: bool = False) -> Forwarded:
     """Send ``batch`` one step on, by the configured ``DELIVERY`` mode (``held``: the outbox has it)."""
     if hub_settings.DELIVERY == "sync":
         outcome = try_deliver(batch)
-        record_delivery(batch, outcome)
+        metrics.delivered(batch.backend, outcome.delivered, batch.age())
         made = attempts + 1
         if settle(batch, outcome, attempts_made=made):
             return Forwarded(

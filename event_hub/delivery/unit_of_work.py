@@ -10,7 +10,9 @@ which a rollback would undo, so it then waits for the unit to end.
 Outside any unit of work (a management command, ``manage.py shell``, a script)
 events go to the process-wide ambient buffer, which hands off on the same
 bounds, from a timer thread after ``BATCH_MAX_SECONDS``, and at interpreter
-exit.
+exit. With the spool (``HANDOFF = "spool"``) it hands off every event at once:
+each is in the spool file when ``emit`` returns, so a killed script loses
+nothing (inside a database transaction events still wait for its end).
 """
 
 from __future__ import annotations
@@ -99,7 +101,9 @@ class AmbientBuffer(UnitOfWork):
         with self._lock:
             if not self._lines:
                 # A new batch starts: pick up the bounds in force now (settings may have changed).
-                self._max_events = hub_settings.BATCH_MAX_EVENTS
+                # With the spool, each event is appended at once: a killed script loses nothing.
+                spooled = hub_settings.HANDOFF == "spool" and hub_settings.DELIVERY == "celery"
+                self._max_events = 1 if spooled else hub_settings.BATCH_MAX_EVENTS
                 self._max_seconds = hub_settings.BATCH_MAX_SECONDS
             super().add(backend, line)
             if self._lines and self._timer is None:
