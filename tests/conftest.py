@@ -86,10 +86,13 @@ def _isolate_event_hub() -> Iterator[None]:
 @pytest.fixture(name="hub")
 def fixture_hub(settings: Any, tmp_path: Path) -> Callable[..., dict[str, Any]]:
     """Set ``EVENT_HUB`` for one test: ``hub(BACKENDS={...}, DELIVERY="sync")`` (other keys keep defaults,
-    but the spool is this test's own folder)."""
+    except two: the spool is this test's own folder, and the hand-off is ``direct`` unless the test
+    asks for the spool — its publisher thread writes the outbox through a connection of its own,
+    outside the test's transaction; tests/delivery/test_spool.py and the dev-host tests cover it)."""
 
     def configure(**values: Any) -> dict[str, Any]:
         values.setdefault("SPOOL_DIR", str(tmp_path / "spool"))
+        values.setdefault("HANDOFF", "direct")
         settings.EVENT_HUB = values
         return values
 
