@@ -27,6 +27,10 @@ def mark_host(envelope: Envelope) -> Envelope:
     return attrs.evolve(envelope, host="processed.example")
 
 
+def broken_processor(envelope: Envelope) -> Envelope:
+    raise RuntimeError("a processor bug")
+
+
 class TestTrackAndEmit:
     def test_emit_delivers_a_complete_event(self, memory_hub: Callable[..., None]) -> None:
         """emit() outside any request produces a server event with the payload untouched."""
@@ -177,6 +181,58 @@ class TestProcessors:
         emit("edx.course.enrollment.activated", ENROLLMENT)
         emit("edx.instructor.report.requested", {"report_type": "grades"})
         assert [e["name"] for e in delivered()] == ["edx.instructor.report.requested"]
+
+
+class TestFailureIsolation:
+    def test_failing_processor_stops_the_event_for_its_backend_only(
+        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A processor that raises in one backend's chain: that backend misses the event (logged with the
+        traceback), the others still get it, and nothing is recorded as invalid."""
+        hub(
+            DELIVERY="sync",
+            BACKENDS={
+                "a": {
+                    "ENGINE": "event_hub.backends.memory.MemoryBackend",
+                    "PROCESSORS": ["tests.test_tracker.broken_processor"],
+                },
+                "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend"},
+            },
+        )
+        assert emit("edx.course.enrollment.activated", ENROLLMENT) is not None
+        assert delivered("a") == []
+        assert [e["name"] for e in delivered("b")] == ["edx.course.enrollment.activated"]
+        [record] = [r for r in caplog.records if "backend 'a'" in r.getMessage()]
+        assert record.exc_info is not None
+        assert "a processor bug" in str(record.exc_info[1])
+
+
+class TestPrivacyModes:
+    def test_pseudonymise_on_a_backend_without_pii(self, memory_hub: Callable[..., None]) -> None:
+        """PRIVACY "pseudonymise" keeps a keyed digest of the username (not blank, not the name) and the
+        network part of the IP; no W001 warning, since no personal data leaves."""
+        from event_hub.checks import check_settings
+        from event_hub.identity import pseudonym
+
+        memory_hub(backend={"PRIVACY": "pseudonymise"})
+        user = User(pk=5, username="ana")
+        track("edx.course.enrollment.activated", user, ENROLLMENT)
+        [event] = delivered()
+        assert event["username"] == pseudonym("username", "ana")
+        assert event["username"] not in ("", "ana")
+        assert "event_hub.W001" not in [message.id for message in check_settings()]
+
+    def test_drop_is_the_default(self, memory_hub: Callable[..., None]) -> None:
+        """Without PRIVACY, a backend without PII gets a blank username."""
+        track("edx.course.enrollment.activated", User(pk=6, username="bo"), ENROLLMENT)
+        assert delivered()[0]["username"] == ""
+
+
+class TestXBlockPage:
+    def test_page_can_be_set_as_for_xblocks(self, memory_hub: Callable[..., None]) -> None:
+        """Server code of an XBlock passes page="x_module", as the platform writes for XBlock events."""
+        track("edx.done.toggled", None, {"done": True}, page="x_module")
+        assert delivered()[0]["page"] == "x_module"
 
 
 class TestBadData:

@@ -68,6 +68,7 @@ class Route:
 
     backend: str
     processors: tuple[Processor, ...]
+    #: Whether the backend needs personal data collected: it takes it (``PII``), or pseudonymises it.
     pii: bool
 
     def apply(self, envelope: Envelope) -> Envelope | None:
@@ -86,7 +87,7 @@ class Routes:
 
     shared: tuple[Processor, ...]
     routes: tuple[Route, ...]
-    #: Whether some backend takes personal data (otherwise it is never collected).
+    #: Whether some backend takes or pseudonymises personal data (otherwise it is never collected).
     any_pii: bool = attrs.field(init=False)
 
     @any_pii.default
@@ -108,7 +109,8 @@ def routes() -> Routes:
                 tail.append(Privacy(config["PRIVACY"]))
             except ValueError as exc:
                 raise ConfigurationError(f"{where}['PRIVACY']: {exc}") from exc
-        built.append(Route(backend=name, processors=(*own, *tail), pii=bool(config["PII"])))
+        needs_pii = bool(config["PII"]) or config["PRIVACY"] == "pseudonymise"
+        built.append(Route(backend=name, processors=(*own, *tail), pii=needs_pii))
     return Routes(shared=shared, routes=tuple(built))
 
 
