@@ -83,7 +83,9 @@ class TestHealthy:
         assert code == 0
         assert report["problems"] == []
         assert report["queue"]["messages"] == 0
-        assert report["outbox"] == {"batches": 0, "events": 0, "oldest_age_seconds": None}
+        assert report["outbox"] == {
+            "batches": 0, "events": 0, "unconfirmed": 0, "due": 0, "oldest_age_seconds": None
+        }
         assert report["dead_letters"] == {}
         assert report["last_delivery"] == {"memory": None}
 
@@ -157,6 +159,9 @@ class TestStores:
         report, code = status()
         assert code == 0
         assert report["outbox"]["events"] == 3
+        assert (report["outbox"]["due"], report["outbox"]["unconfirmed"]) == (1, 0)
+        OutboxBatch.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now() + datetime.timedelta(60))
+        assert status()[0]["outbox"]["unconfirmed"] == 1
         OutboxBatch.objects.filter(pk=row.pk).update(
             created_at=timezone.now() - datetime.timedelta(minutes=20)
         )

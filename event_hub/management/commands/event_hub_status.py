@@ -72,6 +72,9 @@ def outbox_status(now: datetime.datetime) -> dict[str, Any]:
     return {
         "batches": totals["batches"],
         "events": totals["events"] or 0,
+        # Held until a worker confirms them (not due yet), or due to be published (again) now.
+        "unconfirmed": OutboxBatch.objects.filter(next_attempt_at__gt=now).count(),
+        "due": OutboxBatch.objects.filter(next_attempt_at__lte=now).count(),
         "oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
     }
 
@@ -213,7 +216,8 @@ class Command(BaseCommand):
         outbox = report["outbox"]
         age = outbox["oldest_age_seconds"]
         write(
-            f"outbox: {outbox['batches']} batch(es), {outbox['events']} event(s)"
+            f"outbox: {outbox['batches']} batch(es), {outbox['events']} event(s): "
+            f"{outbox['unconfirmed']} awaiting a worker's confirmation, {outbox['due']} due to be sent"
             + (f", oldest {age / 60:.1f} min" if age is not None else "")
         )
         spool = report["spool"]
