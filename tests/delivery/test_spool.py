@@ -515,3 +515,51 @@ class TestExit:
         assert (report.files, report.events) == (1, 63)
         assert Counter(queued_ids(redis_url)) == Counter(ids)
         assert set(Counter(queued_ids(redis_url)).values()) == {1}
+
+
+class TestFraming:
+    """The record format of the spool file, and how records are cut into broker messages (pure functions)."""
+
+    @staticmethod
+    def batch(backend: str, *numbers: int) -> Batch:
+        return Batch(backend=backend, lines=[wire_line(f"{backend}-{n}", {"n": n}) for n in numbers])
+
+    def test_records_read_back_as_written(self) -> None:
+        """encode then parse gives each batch's backend, id, count and lines, and the bytes used."""
+        first, second = self.batch("a", 1, 2), self.batch("b", 3)
+        data = spool.encode(first) + spool.encode(second)  # type: ignore[operator]
+        records, used = spool.parse(data)
+        assert used == len(data)
+        expected = [("a", first.id, 2), ("b", second.id, 1)]
+        assert [(r.backend, r.batch_id, r.count) for r in records] == expected
+        assert records[0].body == b"\n".join(first.lines) + b"\n"
+
+    def test_a_record_cut_short_ends_the_list(self) -> None:
+        """A record the end of the data cuts (being appended, or torn by a crash) is not returned."""
+        whole, torn = spool.encode(self.batch("a", 1)), spool.encode(self.batch("a", 2))
+        records, used = spool.parse(whole + torn[:-5])  # type: ignore[operator, index]
+        assert (len(records), used) == (1, len(whole))  # type: ignore[arg-type]
+
+    def test_bytes_that_start_no_record_are_unreadable(self) -> None:
+        """Garbage where a record should start raises, with its offset."""
+        with pytest.raises(spool._Unreadable) as caught:
+            spool.parse(b"not a header\n" + b"x" * 10, base=100)
+        assert caught.value.offset == 100
+
+    def test_a_line_with_a_tab_in_the_backend_name_is_not_spooled(self) -> None:
+        """A batch that cannot be framed is refused (it is published directly instead)."""
+        assert spool.encode(self.batch("bad\tname", 1)) is None
+
+    def test_cut_groups_by_backend_within_the_limit_and_keeps_ids(self) -> None:
+        """Records are regrouped per backend into batches of at most max_events; each batch takes its first
+        record's id, so cutting the same records again gives the same batches."""
+        batches = [self.batch("a", 1, 2), self.batch("b", 3), self.batch("a", 4), self.batch("a", 5, 6)]
+        data = b"".join(spool.encode(b) for b in batches)  # type: ignore[misc]
+        records, _ = spool.parse(data)
+        cut = spool.cut(records, max_events=3)
+        assert [(b.backend, len(b), b.id) for b in cut] == [
+            ("a", 3, batches[0].id),
+            ("a", 2, batches[3].id),
+            ("b", 1, batches[1].id),
+        ]
+        assert spool.cut(records, max_events=3) == cut
