@@ -6,8 +6,9 @@ edx-proctoring (``edx_proctoring/utils.py`` ``emit_event``, called from
 proctored), ``practice`` (proctored practice) or ``proctored``. Exam events
 (``created``, ``updated``, ``option-presented``) carry the exam's members;
 attempt events are ``attempt.<status>``, one per status an attempt enters (the
-statuses of ``edx_proctoring/statuses.py``), plus ``attempt.deleted`` and, for
-practice exams, ``attempt.reset_practice_exam``, and also carry the attempt;
+statuses of ``edx_proctoring/statuses.py``), plus ``attempt.deleted``, for
+practice exams ``attempt.reset_practice_exam``, and ``attempt.review_received``
+(``edx_proctoring/handlers.py``) with the review; they carry the attempt;
 allowance events (``allowance.created``/``updated``/``deleted``) carry the
 exam and the allowance.
 """
@@ -42,6 +43,8 @@ ATTEMPT_NAMES = [
     "edx.special_exam.practice.attempt.reset_practice_exam",
 ]
 EXAM_NAMES = _names(KINDS, EXAM_ACTIONS)
+#: A proctoring review arrived (edx_proctoring/handlers.py); timed exams are not reviewed.
+REVIEW_NAMES = _names(("practice", "proctored"), ("attempt.review_received",))
 ALLOWANCE_NAMES = _names(KINDS, tuple(f"allowance.{action}" for action in ALLOWANCE_ACTIONS))
 
 
@@ -83,6 +86,15 @@ class SpecialExamAttempt(SpecialExam):
     attempt_event_elapsed_time_secs: float | None = required(
         "Seconds since the attempt started (null if it has not)."
     )
+
+
+@event_type(*REVIEW_NAMES, sources=SERVER, domain=DOMAIN)
+@frozen(kw_only=True)
+class SpecialExamReviewReceived(SpecialExamAttempt):
+    """The proctoring service's review of an attempt arrived (the attempt's status follows from it)."""
+
+    review_attempt_code: str = required("Code of the attempt the review is for.")
+    review_status: str = required("The review's verdict as sent by the service, such as 'Clean'.")
 
 
 @event_type(*ALLOWANCE_NAMES, sources=SERVER, domain=DOMAIN, audience="course_team")

@@ -49,7 +49,7 @@ GRADES = "openedx/edx-platform: lms/djangoapps/grades/events.py"
 STATE_DELETED = "openedx/edx-platform: lms/djangoapps/instructor/enrollment.py (reset_student_attempts)"
 PROCTORING = (
     "openedx/edx-proctoring: edx_proctoring/utils.py (emit_event), edx_proctoring/api.py, "
-    "edx_proctoring/statuses.py"
+    "edx_proctoring/statuses.py, edx_proctoring/handlers.py (review_received)"
 )
 FORUM = "openedx/edx-platform: lms/djangoapps/discussion/django_comment_client/base/views.py (track_*_event)"
 SEQUENCE_UI = (
@@ -114,7 +114,10 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
     },
     **{
         name: PROCTORING + "; " + EVENT_LIST
-        for name in (*special_exam.ATTEMPT_NAMES, *special_exam.EXAM_NAMES, *special_exam.ALLOWANCE_NAMES)
+        for name in (
+            *special_exam.ATTEMPT_NAMES, *special_exam.EXAM_NAMES, *special_exam.ALLOWANCE_NAMES,
+            *special_exam.REVIEW_NAMES,
+        )
     },
     **{
         f"edx.forum.{name}": FORUM + "; " + OPENEDX_REFERENCE
