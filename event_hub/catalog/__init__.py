@@ -35,8 +35,10 @@ DOMAINS: tuple[str, ...] = (
     "drag_and_drop",
     "peer_instruction",
     "ora_deprecated",
+    "special_exam",
     # Course team events
     "instructor",
+    "grades",
     # Segment events
     "segment_enterprise",
     # Client events of the event-tracking design note

@@ -1,4 +1,11 @@
-"""Content experiment (A/B split test) events (tracking-log "Testing Events for Content Experiments")."""
+"""Content experiment (A/B split test) events (tracking-log "Testing Events for Content Experiments").
+
+Current edx-platform emits them under namespaced names, which the current
+Open edX reference lists: ``xmodule.partitions.assigned_user_to_partition``
+(``xmodule/partitions/partitions_service.py``) and
+``xblock.split_test.child_render`` (``xmodule/split_test_block.py``); both
+share the payload of their old names.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from event_hub.catalog.registry import event_type
 DOMAIN = "content_experiments"
 
 
+@event_type("xmodule.partitions.assigned_user_to_partition", sources=SERVER, domain=DOMAIN)
 @event_type("assigned_user_to_partition", sources=BROWSER_OR_SERVER, domain=DOMAIN)
 @frozen
 class UserAssignedToPartition:
@@ -30,7 +38,7 @@ class UserAssignedToPartition:
     partition_name: str = required("Name of the partition (the experiment).")
 
 
-@event_type("child_render", sources=SERVER, domain=DOMAIN)
+@event_type("child_render", "xblock.split_test.child_render", sources=SERVER, domain=DOMAIN)
 @frozen
 class ChildRendered:
     """The server showed a learner one child module of a content experiment, the one for the learner's

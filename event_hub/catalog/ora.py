@@ -227,3 +227,16 @@ class FileUploaded:
     fileName: str = required("Name of the uploaded file on the learner's computer.")
     fileSize: int = required("Size of the uploaded file in bytes, as the browser reported it.")
     fileType: str = required("MIME type of the uploaded file, as the browser reported it.")
+
+
+@event_type("openassessment.upload_file_error", sources=BROWSER, domain=DOMAIN)
+@frozen
+class FileUploadFailed:
+    """The browser reported that uploading a file for a response failed.
+
+    ORA 2's ``FileUploader`` (``openassessment/xblock/static/js/src/lms/fileUploader.js``)
+    sends the HTTP status text; older versions sent the error thrown instead.
+    """
+
+    statusText: str = optional("Status text of the failed upload request.")
+    errorThrown: str = optional("Error the failed request reported (older ORA 2 versions).")

@@ -9,6 +9,8 @@ source, so an addition without one fails the coverage tests.
 
 from __future__ import annotations
 
+from event_hub.catalog import special_exam
+
 #: The current Open edX reference: docs.openedx.org, repository openedx/docs.openedx.org.
 OPENEDX_REFERENCE = (
     "openedx/docs.openedx.org: source/developers/references/internal_data_formats/"
@@ -35,6 +37,29 @@ CONSENT = (
     "openedx/edx-enterprise: enterprise/static/enterprise/js/grant_data_sharing_permissions.js, "
     "enterprise/templates/enterprise/grant_data_sharing_permissions.html"
 )
+COURSE_TEAM_REFERENCE = (
+    "openedx/docs.openedx.org: source/developers/references/internal_data_formats/"
+    "tracking_logs/course_team_event_types.rst"
+)
+EVENT_LIST = (
+    "openedx/docs.openedx.org: source/developers/references/internal_data_formats/"
+    "tracking_log_event_list.rst"
+)
+GRADES = "openedx/edx-platform: lms/djangoapps/grades/events.py"
+STATE_DELETED = "openedx/edx-platform: lms/djangoapps/instructor/enrollment.py (reset_student_attempts)"
+PROCTORING = (
+    "openedx/edx-proctoring: edx_proctoring/utils.py (emit_event), edx_proctoring/api.py, "
+    "edx_proctoring/statuses.py, edx_proctoring/handlers.py (review_received)"
+)
+FORUM = "openedx/edx-platform: lms/djangoapps/discussion/django_comment_client/base/views.py (track_*_event)"
+SEQUENCE_UI = (
+    "openedx/frontend-app-learning: src/courseware/course/sequence/Sequence.jsx (logEvent); "
+    "openedx/edx-platform: common/djangoapps/track/transformers.py"
+)
+SPLIT_TEST = (
+    "openedx/edx-platform: xmodule/partitions/partitions_service.py, xmodule/split_test_block.py"
+)
+ORA_UPLOAD = "openedx/edx-ora2: openassessment/xblock/static/js/src/lms/fileUploader.js"
 
 #: Event names the documents lack -> where the name (with its source and members) comes from.
 NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
@@ -71,6 +96,49 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
     "ubc.peer_instruction.accessed": UBCPI,
     "ubc.peer_instruction.original_submitted": UBCPI,
     "ubc.peer_instruction.revised_submitted": UBCPI,
+    **{
+        name: GRADES + "; " + COURSE_TEAM_REFERENCE
+        for name in (
+            "edx.grades.problem.submitted", "edx.grades.problem.rescored",
+            "edx.grades.problem.score_overridden", "edx.grades.subsection.grade_calculated",
+            "edx.grades.course.grade_calculated",
+        )
+    },
+    "edx.grades.problem.state_deleted": STATE_DELETED + "; " + GRADES + "; " + COURSE_TEAM_REFERENCE,
+    **{
+        name: GRADES
+        for name in (
+            "edx.grades.subsection.score_overridden", "edx.course.grade.passed.first_time",
+            "edx.course.grade.now_passed", "edx.course.grade.now_failed",
+        )
+    },
+    **{
+        name: PROCTORING + "; " + EVENT_LIST
+        for name in (
+            *special_exam.ATTEMPT_NAMES, *special_exam.EXAM_NAMES, *special_exam.ALLOWANCE_NAMES,
+            *special_exam.REVIEW_NAMES,
+        )
+    },
+    **{
+        f"edx.forum.{name}": FORUM + "; " + OPENEDX_REFERENCE
+        for name in (
+            "thread.voted", "response.voted", "thread.viewed", "thread.locked", "thread.unlocked",
+            "thread.edited", "response.edited", "comment.edited", "thread.deleted", "response.deleted",
+            "comment.deleted", "thread.reported", "response.reported", "comment.reported",
+            "thread.unreported", "response.unreported", "comment.unreported", "response.mark",
+            "response.unmark",
+        )
+    },
+    **{
+        f"edx.ui.lms.sequence.{name}": SEQUENCE_UI + "; " + OPENEDX_REFERENCE
+        for name in ("next_selected", "previous_selected", "tab_selected")
+    },
+    "edx.ui.lms.link_clicked": OPENEDX_REFERENCE,
+    "edx.ui.lms.outline.selected": OPENEDX_REFERENCE,
+    "edx.ui.lms.jump_nav.selected": OPENEDX_REFERENCE,
+    "xmodule.partitions.assigned_user_to_partition": SPLIT_TEST + "; " + EVENT_LIST,
+    "xblock.split_test.child_render": SPLIT_TEST + "; " + EVENT_LIST,
+    "openassessment.upload_file_error": ORA_UPLOAD + "; " + EVENT_LIST,
 }
 
 _VIDEO_WITH_DURATION = (
@@ -87,6 +155,15 @@ MEMBERS_BEYOND_DOCUMENTS: dict[tuple[str, str], str] = {
     ("show_transcript", "current_time"): VIDEO_PLAYER,
     ("video_hide_cc_menu", "language"): VIDEO_PLAYER,
     ("video_show_cc_menu", "language"): VIDEO_PLAYER,
+    **{
+        (name, member): SEQUENCE_UI + "; " + OPENEDX_REFERENCE
+        for name in ("seq_goto", "seq_next", "seq_prev")
+        for member in ("current_tab", "tab_count", "target_tab", "widget_placement")
+    },
+    **{
+        (f"edx.forum.{kind}.created", "from_mfe_sidebar"): FORUM
+        for kind in ("thread", "response", "comment")
+    },
 }
 
 #: Events the document says carry no members, but whose emitting code sends a value -> source.
