@@ -21,6 +21,9 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.W010`` ``API_ANONYMOUS_EVENTS`` lets anonymous clients post every event type.
 * ``event_hub.E014`` ``METRICS`` is on without ``prometheus-client``, ``METRICS_TOKEN`` is not a
   string, or an ``INVALID_EVENTS_*`` bound is not a positive integer or None.
+* ``event_hub.E020`` an ``OPENEDX_*`` setting has the wrong type or is out of range.
+* ``event_hub.E021`` ``EVENT_BUS_PRODUCER_CONFIG`` sends signals to the bus but ``OPENEDX_BUS_BACKEND``
+  names no enabled ``OpenedxBusBackend`` of ``BACKENDS``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,32 @@ _CHOICES = {
     "INVALID_SERVER_EVENTS": conf.INVALID_SERVER_POLICIES,
 }
 _BOOLEANS = ("VALIDATE", "STRICT_FIELDS", "METRICS")
+#: OPENEDX_* keys by what they must be: positive integers, integers of at least 0, positive numbers,
+#: numbers of at least 0.
+_OPENEDX_RANGES: dict[str, tuple[str, Any]] = {
+    "OPENEDX_BUS_CONSUMER_BATCH": ("a positive integer", lambda v: isinstance(v, int) and v >= 1),
+    "OPENEDX_BUS_STREAM_MAX_LEN": ("a positive integer", lambda v: isinstance(v, int) and v >= 1),
+    "OPENEDX_BUS_CONSUMER_RETRY_MAX": ("an integer of at least 0", lambda v: isinstance(v, int) and v >= 0),
+    "OPENEDX_BUS_CONSUMER_ERRORS_LIMIT": (
+        "an integer of at least 0",
+        lambda v: isinstance(v, int) and v >= 0,
+    ),
+    "OPENEDX_BUS_CONSUMER_BLOCK_SECONDS": (
+        "a positive number",
+        lambda v: isinstance(v, (int, float)) and v > 0,
+    ),
+    "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_MAX_SECONDS": (
+        "a positive number",
+        lambda v: isinstance(v, (int, float)) and v > 0,
+    ),
+    "OPENEDX_BUS_DEDUPE_SECONDS": ("a positive number", lambda v: isinstance(v, (int, float)) and v > 0),
+    "OPENEDX_BUS_TRIM_SECONDS": ("a positive number", lambda v: isinstance(v, (int, float)) and v > 0),
+    "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS": (
+        "a number of at least 0",
+        lambda v: isinstance(v, (int, float)) and v >= 0,
+    ),
+}
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _OPTIONAL_POSITIVE_INTEGERS = (
     "INVALID_EVENTS_CLIENT_RATE",
     "INVALID_EVENTS_MAX_ROWS",
@@ -92,6 +121,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             messages += _check_spool_dir(values["SPOOL_DIR"])
     messages += _check_api(values)
     messages += _check_operations(values)
+    messages += _check_openedx(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
             Warning(
@@ -362,3 +392,73 @@ def _check_api(values: dict[str, Any]) -> list[CheckMessage]:
                 )
             )
     return messages
+
+
+def _check_openedx(values: dict[str, Any]) -> list[CheckMessage]:
+    """The ``OPENEDX_*`` settings of the bridge and the event bus."""
+    messages: list[CheckMessage] = []
+
+    def wrong(key: str, expected: str) -> None:
+        messages.append(
+            Error(f"EVENT_HUB[{key!r}] must be {expected}, not {values[key]!r}", id="event_hub.E020")
+        )
+
+    for key, (expected, valid) in _OPENEDX_RANGES.items():
+        if isinstance(values[key], bool) or not valid(values[key]):
+            wrong(key, expected)
+    names = values["OPENEDX_BRIDGE_SIGNALS"]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
+        wrong("OPENEDX_BRIDGE_SIGNALS", 'a list of event types (or ["*"])')
+    if not isinstance(values["OPENEDX_BRIDGE_LEGACY_EVENTS"], bool):
+        wrong("OPENEDX_BRIDGE_LEGACY_EVENTS", "True or False")
+    url = values["OPENEDX_BUS_REDIS_URL"]
+    if url is not None and (not isinstance(url, str) or not url.startswith(_REDIS_SCHEMES)):
+        wrong("OPENEDX_BUS_REDIS_URL", f"None or a Redis URL ({', '.join(_REDIS_SCHEMES)})")
+    backend = values["OPENEDX_BUS_BACKEND"]
+    if not isinstance(backend, str) or not backend:
+        wrong("OPENEDX_BUS_BACKEND", "the name of a BACKENDS entry")
+    elif _produces_to_bus():
+        problem = _bus_backend_problem(backend, values["BACKENDS"])
+        if problem:
+            messages.append(
+                Error(
+                    f"EVENT_BUS_PRODUCER_CONFIG sends signals to the event bus, but "
+                    f"EVENT_HUB['OPENEDX_BUS_BACKEND'] {backend!r} {problem}",
+                    hint="Add an enabled backend with ENGINE "
+                    "'event_hub.backends.openedx_bus.OpenedxBusBackend' and name it in OPENEDX_BUS_BACKEND.",
+                    id="event_hub.E021",
+                )
+            )
+    return messages
+
+
+def _produces_to_bus() -> bool:
+    """Whether ``EVENT_BUS_PRODUCER_CONFIG`` enables some topic of some signal."""
+    config = getattr(settings, "EVENT_BUS_PRODUCER_CONFIG", None)
+    if not isinstance(config, dict):
+        return False
+    return any(
+        isinstance(topic, dict) and topic.get("enabled") is True
+        for topics in config.values()
+        if isinstance(topics, dict)
+        for topic in topics.values()
+    )
+
+
+def _bus_backend_problem(name: str, backends: Any) -> str | None:
+    """Why ``name`` is not an enabled bus backend of ``backends`` (``None`` when it is)."""
+    from event_hub.backends import backend_class
+    from event_hub.backends.openedx_bus import OpenedxBusBackend
+
+    entry = backends.get(name) if isinstance(backends, dict) else None
+    if not isinstance(entry, dict):
+        return "is not a key of BACKENDS"
+    if not {**conf.BACKEND_DEFAULTS, **entry}["ENABLED"]:
+        return "is disabled"
+    try:
+        cls = backend_class(entry.get("ENGINE"), name)
+    except ConfigurationError:
+        return None  # E004 reports it
+    if not issubclass(cls, OpenedxBusBackend):
+        return f"is a {cls.__name__}, not an OpenedxBusBackend"
+    return None

@@ -113,3 +113,77 @@ class TestChecks:
         settings.EVENT_HUB = {"DELIVERY": "carrier-pigeon"}
         with pytest.raises(SystemCheckError, match=r"event_hub\.E002"):
             call_command("check")
+
+
+BUS = {"ENGINE": "event_hub.backends.openedx_bus.OpenedxBusBackend"}
+PRODUCE = {"org.openedx.learning.course.enrollment.created.v1": {"learning": {"enabled": True}}}
+
+
+class TestOpenedxChecks:
+    """The OPENEDX_* settings of the bridge and the event bus."""
+
+    @pytest.mark.parametrize(
+        ("key", "value"),
+        [
+            ("OPENEDX_BRIDGE_SIGNALS", "*"),
+            ("OPENEDX_BRIDGE_SIGNALS", ["org.openedx.learning.course.enrollment.created.v1", 3]),
+            ("OPENEDX_BRIDGE_LEGACY_EVENTS", "yes"),
+            ("OPENEDX_BUS_REDIS_URL", "127.0.0.1:6379"),
+            ("OPENEDX_BUS_BACKEND", ""),
+            ("OPENEDX_BUS_CONSUMER_BATCH", 0),
+            ("OPENEDX_BUS_CONSUMER_BATCH", 10.5),
+            ("OPENEDX_BUS_STREAM_MAX_LEN", True),
+            ("OPENEDX_BUS_CONSUMER_RETRY_MAX", -1),
+            ("OPENEDX_BUS_CONSUMER_ERRORS_LIMIT", "10"),
+            ("OPENEDX_BUS_CONSUMER_BLOCK_SECONDS", 0),
+            ("OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS", -0.5),
+            ("OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_MAX_SECONDS", None),
+            ("OPENEDX_BUS_DEDUPE_SECONDS", 0),
+            ("OPENEDX_BUS_TRIM_SECONDS", "often"),
+        ],
+    )
+    def test_wrong_value(self, settings: Any, key: str, value: Any) -> None:
+        """A value of the wrong type or out of range is E020."""
+        assert ids(settings, {"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}, key: value}) == [
+            "event_hub.E020"
+        ]
+
+    def test_valid_values(self, settings: Any) -> None:
+        """Values in range, including the edges (0 retries, no error limit, no backoff), are clean."""
+        config = {
+            "DELIVERY": "sync",
+            "BACKENDS": {"m": MEMORY},
+            "OPENEDX_BRIDGE_SIGNALS": ["*"],
+            "OPENEDX_BUS_REDIS_URL": "rediss://bus.example:6380/2",
+            "OPENEDX_BUS_CONSUMER_RETRY_MAX": 0,
+            "OPENEDX_BUS_CONSUMER_ERRORS_LIMIT": 0,
+            "OPENEDX_BUS_CONSUMER_RETRY_BACKOFF_SECONDS": 0,
+            "OPENEDX_BUS_CONSUMER_BLOCK_SECONDS": 0.05,
+        }
+        assert ids(settings, config) == []
+
+    @pytest.mark.parametrize(
+        "backends",
+        [
+            {"m": MEMORY},
+            {"m": MEMORY, "openedx_bus": {**BUS, "ENABLED": False}},
+            {"openedx_bus": MEMORY},
+        ],
+        ids=["missing", "disabled", "not-a-bus-backend"],
+    )
+    def test_producer_needs_the_bus_backend(self, settings: Any, backends: dict[str, Any]) -> None:
+        """With signals configured for the bus, the bus backend named must be enabled (E021)."""
+        settings.EVENT_BUS_PRODUCER_CONFIG = PRODUCE
+        assert "event_hub.E021" in ids(settings, {"DELIVERY": "sync", "BACKENDS": backends})
+
+    def test_bus_backend_present_or_not_needed(self, settings: Any) -> None:
+        """An enabled bus backend satisfies the producer; without producer config none is needed."""
+        settings.EVENT_BUS_PRODUCER_CONFIG = PRODUCE
+        assert ids(settings, {"DELIVERY": "sync", "BACKENDS": {"openedx_bus": BUS}}) == []
+        assert (
+            ids(settings, {"DELIVERY": "sync", "BACKENDS": {"bus": BUS}, "OPENEDX_BUS_BACKEND": "bus"}) == []
+        )
+        settings.EVENT_BUS_PRODUCER_CONFIG = {
+            "org.openedx.learning.course.enrollment.created.v1": {"learning": {"enabled": False}}
+        }
+        assert ids(settings, {"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}}) == []

@@ -34,6 +34,7 @@ from event_hub import tracker
 from event_hub.conf import hub_settings, on_reload
 from event_hub.openedx import codec
 from event_hub.openedx.signals import all_signals, canonical
+from event_hub.plugin.receivers import bridge_dispatch_uid
 
 #: Context member of a tracking event that came from the bus (the bus backend never sends it back).
 FROM_BUS_MARKER = "openedx_event_from_bus"
@@ -195,6 +196,10 @@ def _deliver_remote_tracking_event(log: Any, context: dict[str, Any]) -> None:
 
 
 def connect() -> None:
-    """Connect :func:`bridge_signal` to every signal (it checks the settings at each send)."""
+    """Connect :func:`bridge_signal` to every signal (it checks the settings at each send).
+
+    The dispatch uids are those the Open edX plugin declares (:mod:`event_hub.plugin.receivers`):
+    when the platform connects the plugin's receivers too, each signal still has one bridge.
+    """
     for signal in all_signals():
-        signal.connect(bridge_signal, dispatch_uid=f"event_hub.openedx.bridge:{signal.event_type}")
+        signal.connect(bridge_signal, dispatch_uid=bridge_dispatch_uid(signal.event_type))

@@ -22,6 +22,14 @@ producers write, and they read what the hub writes (:mod:`event_hub.openedx.wire
   killed (SIGKILL) mid-batch leaves the batch pending and it is read again at the
   next start: at-least-once for that batch; a clean stop finishes the current
   entry, acknowledges and leaves the rest pending.
+* **Exactly once at a receiver**: a receiver whose effect is a Redis write on the
+  bus's Redis queues it on :func:`acknowledgement` instead of writing at once; the
+  queued commands run in the batch's ``MULTI`` with the dedupe ids and the
+  ``XACK``, so a kill at any point leaves both the effect and the record, or
+  neither. The commands an attempt queued before a receiver failed are dropped
+  with the attempt. Effects outside that Redis (files, other databases, the
+  tracking events the bridge emits) cannot commit with the acknowledgement: they
+  are at-least-once, and receivers dedupe them by ``metadata.id`` where it matters.
 * **Trimming**: at most every ``OPENEDX_BUS_TRIM_SECONDS``, when the stream is
   longer than ``OPENEDX_BUS_STREAM_MAX_LEN``, ``XTRIM MINID`` to the oldest
   entry some group still needs (its oldest pending entry, or its last delivered
@@ -42,6 +50,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -70,6 +79,25 @@ class ConsumerFailed(EventHubError):
 
 class ReceiversFailed(EventHubError):
     """One or more receivers of a signal raised."""
+
+
+#: The ``MULTI`` of the batch being handled (see :func:`acknowledgement`).
+_acknowledgement: ContextVar[redis.client.Pipeline | None] = ContextVar(
+    "event_hub_bus_acknowledgement", default=None
+)
+
+
+def acknowledgement() -> redis.client.Pipeline:
+    """The transaction that acknowledges the entry a receiver is handling (call it from a receiver).
+
+    Commands queued on it run in one ``MULTI`` with the entry's acknowledgement and dedupe record:
+    the receiver's effect happens exactly once. Raises :class:`RuntimeError` outside a receiver
+    called by :class:`RedisBusConsumer`.
+    """
+    pipeline = _acknowledgement.get()
+    if pipeline is None:
+        raise RuntimeError("acknowledgement() is only available to receivers called by the bus consumer")
+    return pipeline
 
 
 def dead_letter_backend(stream: str, group: str) -> str:
@@ -208,6 +236,24 @@ class RedisBusConsumer(EventBusConsumer):
         done: list[bytes] = []
         done_ids: list[bytes] = []
         failed = 0
+        transaction = self.redis.pipeline(transaction=True)
+        token = _acknowledgement.set(transaction)
+        try:
+            failed = self._handle_entries(entries, ids, seen, done, done_ids)
+        finally:
+            _acknowledgement.reset(token)
+        self._acknowledge(transaction, done, done_ids)
+        return failed
+
+    def _handle_entries(
+        self,
+        entries: Sequence[Entry],
+        ids: Sequence[bytes],
+        seen: set[bytes],
+        done: list[bytes],
+        done_ids: list[bytes],
+    ) -> int:
+        failed = 0
         with unit_of_work():
             for (entry_id, fields), metadata_id in zip(entries, ids, strict=True):
                 if self.stopping and done:
@@ -224,14 +270,14 @@ class RedisBusConsumer(EventBusConsumer):
                 if metadata_id:
                     done_ids.append(metadata_id)
                     seen.add(metadata_id)
-        self._acknowledge(done, done_ids)
         return failed
 
-    def _acknowledge(self, entry_ids: Sequence[bytes], metadata_ids: Iterable[bytes]) -> None:
+    def _acknowledge(
+        self, transaction: redis.client.Pipeline, entry_ids: Sequence[bytes], metadata_ids: Iterable[bytes]
+    ) -> None:
         if not entry_ids:
             return
         now = time.time()
-        transaction = self.redis.pipeline(transaction=True)
         marks = dict.fromkeys(metadata_ids, now)
         if marks:
             transaction.zadd(dedupe_key(self.stream, self.group), marks)
@@ -252,12 +298,15 @@ class RedisBusConsumer(EventBusConsumer):
             self._dead_letter(entry_id, fields, f"unusable entry: {type(exc).__name__}: {exc}", 1)
             return False
         retries = int(hub_settings.OPENEDX_BUS_CONSUMER_RETRY_MAX)
+        queued = acknowledgement().command_stack
+        before = len(queued)
         attempt = 0
         while True:
             attempt += 1
             errors = self._send(signal, metadata, data)
             if not errors:
                 return True
+            del queued[before:]  # what the failed attempt's receivers queued is not applied
             if attempt > retries:
                 self._dead_letter(entry_id, fields, errors, attempt)
                 return False

@@ -9,7 +9,8 @@ edx-django-utils:
   (``/api/tracking``, and ``/event-hub/event``, the drop-in for ``/event``);
 * ``settings_config``: for each settings type a module whose ``plugin_settings(settings)``
   fills ``EVENT_HUB`` from the platform's own settings (:mod:`event_hub.plugin.defaults`);
-* ``signals_config``: :mod:`event_hub.plugin.signals` (its ``RECEIVERS``).
+* ``signals_config``: :mod:`event_hub.plugin.signals` and the bridge receivers it declares
+  (:mod:`event_hub.plugin.receivers`).
 
 The dictionary uses plain strings, so importing it needs neither edx-django-utils nor the platform.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_hub.plugin.signals import RECEIVERS
+from event_hub.plugin.receivers import RECEIVERS
 
 #: Entry point groups (edx-django-utils' ``ProjectType``).
 LMS = "lms.djangoapp"

@@ -41,7 +41,7 @@ from event_hub.conf import DEFAULTS
 JSONLOG_ENGINE = "event_hub.backends.jsonlog.JsonLinesBackend"
 #: The Segment and bus backends of event_hub; an entry using one is left disabled when it is not installed.
 SEGMENT_ENGINE = "event_hub.backends.segment.SegmentBackend"
-BUS_ENGINE = "event_hub.backends.openedx_bus.EventBusBackend"
+BUS_ENGINE = "event_hub.backends.openedx_bus.OpenedxBusBackend"
 NAME_FILTER = "event_hub.processors.filters.EventNameFilter"
 
 #: event-tracking engines, by what they do (the platform spells some with a ``common.djangoapps.`` prefix).

@@ -1,13 +1,15 @@
 """Receivers the platform connects for event_hub (``signals_config`` of the Open edX plugin).
 
-Each entry of :data:`RECEIVERS` is an edx-django-utils receiver description:
-``receiver_func_name`` (a function of this module), ``signal_path`` (import path of the
-signal) and optionally ``sender_path`` and ``dispatch_uid``. The bridge from
-openedx-events signals to the hub adds its receivers here.
+edx-django-utils imports this module once the apps are ready and connects, for
+each description of :data:`RECEIVERS` (built in :mod:`event_hub.plugin.receivers`),
+the function of this module it names to the signal at its ``signal_path``:
+the bridge, :func:`~event_hub.openedx.bridge.bridge_signal`, for every Open edX
+signal (it checks ``OPENEDX_BRIDGE_SIGNALS`` at each send).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from event_hub.openedx.bridge import bridge_signal
+from event_hub.plugin.receivers import RECEIVERS
 
-RECEIVERS: list[dict[str, Any]] = []
+__all__ = ["RECEIVERS", "bridge_signal"]

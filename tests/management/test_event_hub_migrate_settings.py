@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils.module_loading import import_string
 
+from event_hub.backends.openedx_bus import OpenedxBusBackend
 from event_hub.plugin.migration import BUS_ENGINE, JSONLOG_ENGINE, NAME_FILTER, SEGMENT_ENGINE, translate
 from tests.plugin.platform_settings import event_bus_backend, lms_common
 
@@ -86,6 +88,9 @@ class TestWhitelists:
         migration = translate(values)
         bus = migration.hub["BACKENDS"]["event_bus"]
         assert bus["ENGINE"] == BUS_ENGINE
+        # The engine is the real bus backend class, so the entry stays enabled.
+        assert import_string(bus["ENGINE"]) is OpenedxBusBackend
+        assert bus.get("ENABLED", True) is True
         assert bus["PROCESSORS"] == [[NAME_FILTER, {"allow": ["edx.course.enrollment.activated"]}]]
         assert any(note.startswith("EVENT_BUS_PRODUCER: kept as it is") for note in migration.notes)
 

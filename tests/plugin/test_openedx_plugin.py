@@ -11,19 +11,25 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 from django.urls import resolve, reverse
+from django.utils.module_loading import import_string
 from edx_django_utils.plugins import (
     add_plugins,
     connect_plugin_receivers,
     get_plugin_apps,
     get_plugin_url_patterns,
 )
+from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 from rest_framework.test import APIClient
 
 from event_hub.api.platform_event import PlatformEventView
 from event_hub.api.views import TrackingView
 from event_hub.apps import EventHubConfig
+from event_hub.openedx import bridge, samples
+from event_hub.openedx.signals import all_signals
 from event_hub.plugin import CMS, LMS, SETTINGS_TYPES
+from event_hub.plugin import signals as plugin_signals
 from event_hub.plugin.defaults import MIDDLEWARE, SIDE_BY_SIDE_LOG
+from event_hub.plugin.receivers import bridge_dispatch_uid
 from event_hub.plugin.signals import RECEIVERS
 from tests.conftest import delivered
 from tests.plugin.platform_settings import lms_common
@@ -32,6 +38,7 @@ pytestmark = pytest.mark.usefixtures("installed_plugin")
 
 SETTINGS_MODULE = "tests_plugin_lms_settings"
 URLCONF_MODULE = "tests_plugin_lms_urls"
+ENROLLED = COURSE_ENROLLMENT_CREATED.event_type
 
 
 @pytest.fixture(name="lms_settings")
@@ -158,3 +165,38 @@ class TestSignals:
         config = EventHubConfig.plugin_app["signals_config"][project]
         assert config == {"relative_path": "plugin.signals", "receivers": RECEIVERS}
         connect_plugin_receivers(project)
+
+    def test_every_signal_has_the_bridge(self) -> None:
+        """RECEIVERS names, for each of openedx-events' signals, its import path and the bridge function."""
+        by_type = {import_string(entry["signal_path"]).event_type: entry for entry in RECEIVERS}
+        assert sorted(by_type) == sorted(signal.event_type for signal in all_signals())
+        assert len(RECEIVERS) == len(by_type)
+        for entry in RECEIVERS:
+            assert getattr(plugin_signals, entry["receiver_func_name"]) is bridge.bridge_signal
+
+    @pytest.mark.django_db
+    def test_signal_reaches_a_backend_once(self, bridge_disconnected: None, memory_hub: Any) -> None:
+        """Connected by the platform, the bridge turns a signal into one tracking event; the app
+        config's own connection on top of it adds no second one."""
+        memory_hub(OPENEDX_BRIDGE_SIGNALS=[ENROLLED], OPENEDX_BRIDGE_LEGACY_EVENTS=False)
+        send_enrollment(seed=1)
+        assert delivered() == []  # nothing bridges the signal yet
+        connect_plugin_receivers(LMS)
+        send_enrollment(seed=2)
+        assert [event["name"] for event in delivered()] == [ENROLLED]
+        bridge.connect()  # what the app config does at startup
+        send_enrollment(seed=3)
+        assert [event["name"] for event in delivered()] == [ENROLLED, ENROLLED]
+
+
+def send_enrollment(seed: int) -> None:
+    COURSE_ENROLLMENT_CREATED.send_event(**samples.sample_data(COURSE_ENROLLMENT_CREATED, seed=seed))
+
+
+@pytest.fixture(name="bridge_disconnected")
+def fixture_bridge_disconnected() -> Iterator[None]:
+    """The bridge's connections (made by the app config) removed for one test, made again after it."""
+    for signal in all_signals():
+        signal.disconnect(dispatch_uid=bridge_dispatch_uid(signal.event_type))
+    yield
+    bridge.connect()
