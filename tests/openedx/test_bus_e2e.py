@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BUS_URL = os.environ.get("EVENT_HUB_TEST_E2E_BUS_URL", "redis://127.0.0.1:6379/4")
 STREAM = "e2e-learning"
 GROUP = "e2e"
-EVENTS = 2000
+EVENTS = 10_000  # enough that the kill lands mid-stream on a fast machine too
 FAST = {
     "DELIVERY": "sync",
     "HANDOFF": "direct",
