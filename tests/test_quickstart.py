@@ -1,6 +1,7 @@
 """docs/quickstart.rst, followed word for word: a throwaway project built from its commands and blocks.
 
-The section "From ``startproject`` to events in the log" is parsed: console lines
+The sections "From ``startproject`` to events in the log" and "Events on the Open edX event
+bus" (it needs Redis on 127.0.0.1:6379) are parsed, in that order: console lines
 starting with ``$`` are run with a shell in an empty folder, Python blocks are appended
 to the file their caption names, in page order. ``pip install`` lines are the one thing
 not run: the package under test is already installed, in the environment of the Python
@@ -22,6 +23,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "quickstart.rst"
 SECTION = "From ``startproject`` to events in the log"
+BUS_SECTION = "Events on the Open edX event bus"
 BLOCK = re.compile(
     r"^(?P<indent> *)\.\. code-block:: (?P<lang>\w+)\n(?P<options>(?:(?P=indent) +:.*\n)*)\n", re.MULTILINE
 )
@@ -71,25 +73,34 @@ class TestQuickstart:
         assert "file" in kinds
 
     def test_walk_through(self, tmp_path: Path) -> None:
-        """Running the steps in an empty folder ends with the event in tracking.log."""
+        """Running the steps in an empty folder ends with the event in tracking.log, then on the bus."""
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         if not os.environ.get("EVENT_HUB_QUICKSTART_INSTALLED"):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        output = ""
-        for kind, text in steps(section(PAGE.read_text(), SECTION)):
-            if kind == "run":
-                if text.startswith("pip install"):
-                    continue
-                result = subprocess.run(
-                    text, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-                )
-                assert result.returncode == 0, f"{text}\n{result.stdout}\n{result.stderr}"
-                output = result.stdout
-            else:
-                target = tmp_path / kind
-                assert target.exists(), f"the quickstart extends {kind}, which the commands did not create"
-                target.write_text(target.read_text() + "\n" + text)
+        page = PAGE.read_text()
+        output = walk(steps(section(page, SECTION)), tmp_path, env)
         event = orjson.loads(output.strip().splitlines()[-1])
         assert event["event_type"] == "edx.instructor.report.requested"
         assert event["event"] == {"report_type": "grades"}
+        output = walk(steps(section(page, BUS_SECTION)), tmp_path, env)
+        assert output.strip() == "org.openedx.analytics.tracking.event.emitted.v1"
+
+
+def walk(found: list[tuple[str, str]], folder: Path, env: dict[str, str]) -> str:
+    """Run ``found`` steps in ``folder``; the output of the last command."""
+    output = ""
+    for kind, text in found:
+        if kind == "run":
+            if text.startswith("pip install"):
+                continue
+            result = subprocess.run(
+                text, shell=True, cwd=folder, env=env, capture_output=True, text=True, timeout=120
+            )
+            assert result.returncode == 0, f"{text}\n{result.stdout}\n{result.stderr}"
+            output = result.stdout
+        else:
+            target = folder / kind
+            assert target.exists(), f"the quickstart extends {kind}, which the commands did not create"
+            target.write_text(target.read_text() + "\n" + text)
+    return output
