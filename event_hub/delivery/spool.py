@@ -24,7 +24,8 @@ message twice: delivery is at least once, and events carry an ``id`` to deduplic
 Liveness. A process holds an exclusive ``flock`` on its spool file for as long as it lives. A
 spool file whose lock can be taken belongs to a dead process: :func:`recover_orphans` publishes
 what is left of it and deletes it. The publisher runs it when it starts and every
-``ORPHAN_SCAN_SECONDS``; so do the ``event_hub.republish_outbox`` task and
+``ORPHAN_SCAN_SECONDS`` (and then republishes the outbox's due batches too, so batches no
+worker confirmed go out again even where no beat runs); so do the ``event_hub.republish_outbox`` task and
 ``manage.py event_hub_outbox publish``. At a normal exit the spool is published (waiting at most
 ``EXIT_WAIT_SECONDS``) and its file deleted; what cannot go out stays for recovery. A forked
 child gets a spool file and a publisher of its own; its parent's stays the parent's.
@@ -54,6 +55,7 @@ from event_hub.delivery import outbox
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.broker import broker
 from event_hub.delivery.forward import forward
+from event_hub.delivery.republish import republish
 from event_hub.exceptions import HandOffError
 
 logger = logging.getLogger(__name__)
@@ -545,6 +547,7 @@ class Spool:
             if done and time.monotonic() >= next_scan:
                 next_scan = time.monotonic() + ORPHAN_SCAN_SECONDS
                 self._recover_orphans()
+                self._republish_outbox()
         if self._detached.is_set():
             with self._publishing, self._lock:
                 self._close()
@@ -556,6 +559,13 @@ class Spool:
             RETRY_PAUSE_SECONDS,
             broker.down_until - time.monotonic(),
         )
+
+    def _republish_outbox(self) -> None:
+        """Send on the outbox's due batches, so unconfirmed ones go out again even without a beat."""
+        try:
+            republish()
+        except Exception:
+            logger.exception("republishing the outbox from the spool publisher failed")
 
     def _recover_orphans(self) -> None:
         try:

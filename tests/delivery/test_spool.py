@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from event_hub import emit
 from event_hub.checks import check_settings
-from event_hub.delivery import handoff, spool, tasks, unit_of_work
+from event_hub.delivery import handoff, outbox, spool, tasks, unit_of_work
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
 from event_hub.delivery.spool import RecoveryReport, SpoolFile
@@ -137,6 +137,25 @@ class TestSpooling:
         path = spool.current().path
         assert path is not None
         assert path.stat().st_size == 0  # published, so truncated
+
+    def test_the_publisher_republishes_due_outbox_batches(
+        self,
+        spool_hub: Callable[..., Any],
+        redis_url: str,
+        purge_broker: Callable[[], None],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Where no beat runs, the spool's publisher thread sends on what the outbox holds and no worker
+        confirmed in time, at its periodic scan."""
+        monkeypatch.setattr(spool, "ORPHAN_SCAN_SECONDS", 0.2)
+        spool_hub(CELERY_QUEUE=QUEUE)
+        lost = Batch(backend="memory", lines=[wire_line("lost-0")])
+        outbox.park(lost, error="the broker lost it", delay=0)
+        with celery_app():
+            spool_events(1)  # starts this process's publisher
+            wait_for(lambda: "lost-0" in queued_ids(redis_url), what="the outbox batch published again")
+        row = OutboxBatch.objects.get(id=lost.id)
+        assert (row.last_error, row.attempts) == ("awaiting confirmation", 1)
 
     def test_a_full_batch_wakes_the_publisher(
         self, spool_hub: Callable[..., Any], redis_url: str, purge_broker: Callable[[], None]
