@@ -83,6 +83,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if values["HANDOFF"] == "spool":
             messages += _check_spool_dir(values["SPOOL_DIR"])
     messages += _check_api(values)
+    messages += _check_segment_webhook(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
             Warning(
@@ -322,4 +323,28 @@ def _check_api(values: dict[str, Any]) -> list[CheckMessage]:
                     f"EVENT_HUB[{key!r}] must be a positive integer, not {values[key]!r}", id="event_hub.E013"
                 )
             )
+    return messages
+
+
+def _check_segment_webhook(values: dict[str, Any]) -> list[CheckMessage]:
+    """``SEGMENT_WEBHOOK_*``: the secret and the library -> source map of ``/segmentio/event``."""
+    from event_hub.envelope import SOURCES
+
+    messages: list[CheckMessage] = []
+    secret = values["SEGMENT_WEBHOOK_SECRET"]
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        messages.append(
+            Error("EVENT_HUB['SEGMENT_WEBHOOK_SECRET'] must be None or a non-empty string", id="event_hub.E020")
+        )
+    sources = values["SEGMENT_WEBHOOK_SOURCES"]
+    if not isinstance(sources, dict) or not all(
+        isinstance(library, str) and source in SOURCES for library, source in sources.items()
+    ):
+        messages.append(
+            Error(
+                "EVENT_HUB['SEGMENT_WEBHOOK_SOURCES'] must map Segment library names to event sources",
+                hint=f"e.g. {{'analytics-kotlin': 'mobile'}}; sources: {', '.join(SOURCES)}",
+                id="event_hub.E020",
+            )
+        )
     return messages

@@ -119,6 +119,16 @@ DEFAULTS: dict[str, Any] = {
     "API_THROTTLE_RATES": {"anon": "600/minute", "user": "3000/minute"},
     # Cache alias holding the throttle counters.
     "API_THROTTLE_CACHE": "default",
+    # --- /segmentio/event, the Segment webhook for mobile apps (docs/segment.rst) ---
+    # Shared secret of the webhook; None uses Django's TRACKING_SEGMENTIO_WEBHOOK_SECRET.
+    "SEGMENT_WEBHOOK_SECRET": None,
+    # Segment library name -> event_source: only messages from these libraries are taken.
+    "SEGMENT_WEBHOOK_SOURCES": {
+        "analytics-android": "mobile",
+        "analytics-ios": "mobile",
+        "analytics-kotlin": "mobile",
+        "analytics-swift": "mobile",
+    },
 }
 
 #: Defaults of each entry of ``BACKENDS``.
