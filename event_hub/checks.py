@@ -334,7 +334,9 @@ def _check_segment_webhook(values: dict[str, Any]) -> list[CheckMessage]:
     secret = values["SEGMENT_WEBHOOK_SECRET"]
     if secret is not None and (not isinstance(secret, str) or not secret):
         messages.append(
-            Error("EVENT_HUB['SEGMENT_WEBHOOK_SECRET'] must be None or a non-empty string", id="event_hub.E020")
+            Error(
+                "EVENT_HUB['SEGMENT_WEBHOOK_SECRET'] must be None or a non-empty string", id="event_hub.E020"
+            )
         )
     sources = values["SEGMENT_WEBHOOK_SOURCES"]
     if not isinstance(sources, dict) or not all(
