@@ -221,14 +221,16 @@ class SegmentBackend(HttpBackend):
 
     def _truncated(self, message: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
         """``message`` with its largest property strings cut (with a marker) to fit Segment's limit."""
-        target = len(orjson.dumps(message)) - (size - MAX_MESSAGE_BYTES)
+        compact = orjson.dumps(message)
+        target = len(compact)
         for _ in range(8):
-            record = orjson.loads(truncate_line(orjson.dumps(message), target, payload_keys=("properties",)))
+            # Cut the compact form in the proportion the library's measure is over the limit.
+            target = int(target * MAX_MESSAGE_BYTES / size) - 64
+            record = orjson.loads(truncate_line(compact, target, payload_keys=("properties",)))
             record["properties"]["event_hub_truncated"] = record.pop("event_hub_truncated")
             size = dumps_size(record)
             if size <= MAX_MESSAGE_BYTES:
                 return record, size
-            target -= size - MAX_MESSAGE_BYTES
         raise EventRejected(f"Segment message cannot be truncated below {MAX_MESSAGE_BYTES} bytes")
 
     # --- delivery ----------------------------------------------------------------------------------

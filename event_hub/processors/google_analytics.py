@@ -12,8 +12,9 @@ and to every event ``nonInteraction: 1``, so server events do not count as user
 interactions in GA (bounce rates stay true).
 
 This processor puts them beside the payload's members (the Segment backend
-sends the payload as ``properties``). A payload that is not an object (a few
-browser events carry a string) is left alone.
+sends the payload as ``properties``), never over a member the payload already
+has (the enterprise enrollment event carries its own ``label``). A payload that
+is not an object (a few browser events carry a string) is left alone.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class GoogleAnalytics:
         event = dict(envelope.event)
         course_id = envelope.context.course_id
         if course_id:
-            event["label"] = course_id
+            event.setdefault("label", course_id)
             if is_course_run_key(course_id):
-                event["courserun_key"] = course_id
-        event["nonInteraction"] = 1
+                event.setdefault("courserun_key", course_id)
+        event.setdefault("nonInteraction", 1)
         return attrs.evolve(envelope, event=event)
