@@ -69,6 +69,10 @@ class Sink:
         except requests.ConnectionError:
             return False
 
+    def reset(self) -> None:
+        """Forget stored requests and messages and any scripted fault."""
+        assert requests.post(f"{self.url}/control/reset", timeout=5).ok
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -110,7 +114,8 @@ def fixture_sink(tmp_path: Path) -> Iterator[Sink]:
 
 def segment_config(sink: Sink, **options: Any) -> dict[str, Any]:
     """A ``BACKENDS`` entry for the Segment backend posting to ``sink``."""
-    extra = {key: options.pop(key) for key in ("PII", "PROCESSORS", "RETRY_MAX") if key in options}
+    backend_keys = ("PII", "PROCESSORS", "RETRY_MAX", "RETRY_BACKOFF_SECONDS", "RETRY_BACKOFF_MAX_SECONDS")
+    extra = {key: options.pop(key) for key in backend_keys if key in options}
     return {
         "ENGINE": "event_hub.backends.segment.SegmentBackend",
         "OPTIONS": {"write_key": sink.write_key, "host": sink.url, "timeout": 5.0, **options},
