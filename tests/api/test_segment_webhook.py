@@ -148,7 +148,7 @@ class TestRefusals:
 
 class TestAccepted:
     def test_video_event_becomes_the_tracking_log_event(self, learner: Any) -> None:
-        """edx.video.played: name kept, event_type play_video, members renamed, user, app and device context."""
+        """edx.video.played: event_type play_video, members renamed, user, app and device context."""
         response = post(message(learner.pk))
         assert response.status_code == 200
         (event,) = events()
