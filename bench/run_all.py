@@ -41,7 +41,7 @@ def main() -> int:
     if redis_up:
         runs += [["handoff.py"], ["worker.py"], ["segment.py"]]
     else:
-        print(f"[run_all] {url} does not answer: skipping handoff.py, segment.py and worker.py's real worker\n")
+        print(f"[run_all] {url} does not answer: skipping handoff.py, segment.py, worker.py's real worker\n")
         runs += [["worker.py", "--no-real-worker"]]
 
     failed = []
