@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.checks import run_checks
 from django.test import Client
 
 from event_hub import emit
-from event_hub.backends.segment import MAX_MESSAGE_BYTES, SegmentBackend, dumps_size
+from event_hub.backends.segment import MAX_MESSAGE_BYTES, SegmentBackend, dumps_size, dumps_size_bound
 from event_hub.delivery import unit_of_work
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from event_hub.models import DeadLetter
@@ -192,6 +193,26 @@ class TestConfiguration:
 
 
 class TestSizes:
+    @pytest.mark.parametrize(
+        "properties",
+        [
+            {"text": "plain ascii, with: colons, and commas"},
+            {"text": "é" * 100, "n": [1, 2.5, None, True]},
+            {"emoji": "🎓" * 50, "cjk": "学习" * 30, "control": "\n\t\x01"},
+            {"nested": {"a": [{"b": "c:d,e"}] * 20}},
+        ],
+    )
+    def test_size_bound_is_never_below_the_librarys_measure(self, properties: dict[str, Any]) -> None:
+        """The cheap bound is at least json.dumps's size, so no request can pass Segment's limits."""
+        message = {
+            "type": "track",
+            "event": "x",
+            "messageId": "m",
+            "anonymousId": "a",
+            "properties": properties,
+        }
+        assert dumps_size_bound(orjson.dumps(message)) >= dumps_size(message)
+
     def test_batches_over_batch_bytes_are_split_into_several_requests(self, sink: Sink) -> None:
         """A batch larger than batch_bytes goes out in several requests; every message arrives once."""
         backend = SegmentBackend(
