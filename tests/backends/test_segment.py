@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.core.checks import run_checks
 from django.test import Client
 
 from event_hub import emit
+from event_hub.backends.base import decode
 from event_hub.backends.segment import MAX_MESSAGE_BYTES, SegmentBackend, dumps_size, dumps_size_bound
 from event_hub.delivery import unit_of_work
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
@@ -84,6 +86,14 @@ class TestMapping:
         text = str(message)
         assert "grace" not in text
         assert "203.0.113.9" not in text
+        assert "ip" not in message["context"]
+        assert "traits" not in message["context"]
+
+    def test_backend_adds_no_pii_of_its_own_without_the_flag(self, sink: Sink) -> None:
+        """Even an envelope that still has username and IP gives a message without them (PII off)."""
+        backend = SegmentBackend("segment", write_key=sink.write_key, host=sink.url)
+        envelope = attrs.evolve(decode(wire_line("e1")), username="grace", ip="203.0.113.9")
+        message = backend.message(envelope)
         assert "ip" not in message["context"]
         assert "traits" not in message["context"]
 
