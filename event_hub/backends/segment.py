@@ -80,6 +80,8 @@ class SegmentBackend(HttpBackend):
 
     #: The library's budget: 10 retries.
     retry_max: ClassVar[int | None] = 10
+    #: As the library: any failure of the request itself (connection, timeout, a broken answer) is retried.
+    retryable: ClassVar[tuple[type[BaseException], ...]] = (*HttpBackend.retryable, requests.RequestException)
 
     def __init__(
         self,
