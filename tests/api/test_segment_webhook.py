@@ -139,6 +139,13 @@ class TestRefusals:
         assert stored.errors == response.json()["errors"]
         assert stored.event_source == "mobile"
 
+    def test_body_over_the_limit_is_413_before_it_is_read(self, learner: Any, webhook_hub: Any) -> None:
+        """A body over API_MAX_BODY_BYTES is refused with 413 and nothing is stored."""
+        webhook_hub(API_MAX_BODY_BYTES=1024)
+        body = message(learner.pk, data={"code": "mobile", "id": "x" * 2000, "currentTime": 1})
+        assert post(body).status_code == 413
+        assert InvalidEvent.objects.count() == 0
+
     def test_body_that_is_not_json_is_400_and_stored(self, learner: Any) -> None:
         """A body that is not JSON is refused with the parser's reason and kept as text."""
         response = post(b"{not json")
