@@ -286,6 +286,22 @@ class TestAccepted:
         assert event["event"] == expected
         assert InvalidEvent.objects.count() == 0
 
+    @pytest.mark.parametrize(("app", "version", "interval"), [("edx.mobileapp.iOS", "1.0.02", -30),
+                                                              ("edx.mobileapp.iOS", "1.0.03", 30)])  # fmt: skip
+    def test_ios_build_with_the_skip_bug_gets_its_interval_fixed(
+        self, learner: Any, app: str, version: str, interval: int
+    ) -> None:
+        """iOS 1.0.02 reported a -30 s skip as +30 s; only that build's interval is turned around."""
+        data = {"code": "mobile", "id": "v", "old_time": 60, "new_time": 30, "seek_type": "skip",
+                "requested_skip_interval": 30}  # fmt: skip
+        body = message(learner.pk, "edx.video.position.changed", data, context__app__version=version)
+        body["properties"]["context"]["app_name"] = app
+        assert post(body).status_code == 200
+        (event,) = events()
+        assert event["event"]["requested_skip_interval"] == interval
+        assert event["event"]["type"] == "onSkipSeek"
+        assert event["context"]["application"] == {"name": app, "version": version}
+
     def test_open_in_browser_url_gives_the_page(self, learner: Any) -> None:
         """context.open_in_browser_url becomes page, without its last path segment."""
         body = message(learner.pk)
