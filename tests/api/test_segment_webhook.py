@@ -286,8 +286,10 @@ class TestAccepted:
         assert event["event"] == expected
         assert InvalidEvent.objects.count() == 0
 
-    @pytest.mark.parametrize(("app", "version", "interval"), [("edx.mobileapp.iOS", "1.0.02", -30),
-                                                              ("edx.mobileapp.iOS", "1.0.03", 30)])  # fmt: skip
+    @pytest.mark.parametrize(
+        ("app", "version", "interval"),
+        [("edx.mobileapp.iOS", "1.0.02", -30), ("edx.mobileapp.iOS", "1.0.03", 30)],
+    )
     def test_ios_build_with_the_skip_bug_gets_its_interval_fixed(
         self, learner: Any, app: str, version: str, interval: int
     ) -> None:
