@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.checks import run_checks
 from django.test import Client
+from segment.analytics import request as segment_request
 
 from event_hub import emit
 from event_hub.backends.base import decode
@@ -296,6 +298,20 @@ class TestErrorClasses:
         assert f"HTTP {status}" in str(caught.value)
         if retryable:
             assert caught.value.retry_after == 7.0  # type: ignore[attr-defined]
+
+    def test_forked_child_gets_its_own_library_session(self, sink: Sink) -> None:
+        """The library's module-level session is replaced in a forked child (never the parent's sockets)."""
+        backend = SegmentBackend("segment", write_key=sink.write_key, host=sink.url)
+        backend.deliver(as_batch([wire_line("before-fork")], "segment"))
+        parents = segment_request._session
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            os.write(writer, b"new" if segment_request._session is not parents else b"same")
+            os._exit(0)
+        os.waitpid(child, 0)
+        assert os.read(reader, 8) == b"new"
+        assert segment_request._session is parents
 
     def test_no_answer_is_retryable(self, sink: Sink) -> None:
         """A sink that never answers makes a timeout, which is retryable."""
