@@ -15,6 +15,9 @@ sample ``problem_check`` events with varied answers, about 1.9 kB each as a Segm
   event with the very message the backend builds (same messageId, properties, context),
   then ``flush()``.
 
+For reference, the table also shows ``deliver_batch.run`` in the benchmark's own process (the
+task body a worker's pool child runs, without the broker and the pool's hand-over).
+
 The rate is read from the sink's own clock: messages stored after the first request,
 divided by the time from the first stored request to the last. Startup (worker boot,
 Client creation) is outside it for both.
@@ -89,12 +92,14 @@ def main() -> None:
             lines_file.write_bytes(b"\n".join(lines))
             ours: list[float] = []
             theirs: list[float] = []
+            body: list[float] = []
             for round_ in range(args.rounds):
                 ours.append(event_hub_case(sink, tmp, lines, args.batches))
                 theirs.append(library_case(sink, tmp, lines_file, args.batches))
+                body.append(task_body_case(sink, lines, args.batches))
                 print(
                     f"{kind} round {round_ + 1}: event_hub worker {ours[-1]:,.0f} events/s, "
-                    f"library Client {theirs[-1]:,.0f}"
+                    f"library Client {theirs[-1]:,.0f}, task body in process {body[-1]:,.0f}"
                 )
             ratio = statistics.median(ours) / statistics.median(theirs)
             label = f"{kind} (~{_message_size(lines):,} B)"
@@ -107,6 +112,7 @@ def main() -> None:
                     f"{median_theirs:,.0f}",
                     _spread(theirs),
                     f"{ratio:.2f}x",
+                    f"{statistics.median(body):,.0f}",
                 )
             )
     finally:
@@ -120,6 +126,7 @@ def main() -> None:
             "library Client",
             "min..max",
             "ratio",
+            "task body in process",
         ],
         rows,
     )
@@ -294,6 +301,32 @@ def event_hub_case(sink: Sink, tmp: Path, lines: list[bytes], batches: int) -> f
         worker.wait(timeout=30)
         out.close()
         broker.flushdb()
+
+
+# --- for reference: the task body in this process, without the broker ---------------------------------
+
+
+def task_body_case(sink: Sink, lines: list[bytes], batches: int) -> float:
+    """``deliver_batch.run`` (what the worker's child runs per task) in this process, no broker, no pool."""
+    from django.test import override_settings
+
+    from event_hub.delivery.batch import Batch
+    from event_hub.delivery.tasks import deliver_batch
+
+    sink.reset()
+    backend = {
+        "ENGINE": "event_hub.backends.segment.SegmentBackend",
+        "OPTIONS": {"write_key": WRITE_KEY, "host": sink.url},
+    }
+    stamp = time.monotonic_ns()
+    payloads = [
+        Batch(backend="segment", lines=_fresh_ids(lines, f"run{stamp}-{number}")).wire("zlib")
+        for number in range(batches)
+    ]
+    with override_settings(EVENT_HUB={"DELIVERY": "celery", "BACKENDS": {"segment": backend}}):
+        for number, payload in enumerate(payloads):
+            deliver_batch.run("segment", payload, f"{stamp:032x}"[-32:-6] + f"{number:06x}")
+    return wait_and_rate(sink, batches * len(lines))
 
 
 # --- case 2: the library's Client, in its own process -----------------------------------------------
