@@ -7,6 +7,8 @@ services:
 * ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``)
 * ``CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0`` or ``amqp://guest:guest@127.0.0.1:5672//``)
 * ``EVENT_HUB_LOG`` (default ``var/log/tracking.log``)
+* ``EVENT_HUB_SEGMENT`` (``0`` disables the Segment backend), ``EVENT_HUB_SEGMENT_HOST`` (default the
+  local sink ``http://127.0.0.1:8765``), ``EVENT_HUB_SEGMENT_WRITE_KEY`` (default ``dev-write-key``)
 """
 
 from __future__ import annotations
@@ -129,7 +131,19 @@ EVENT_HUB = {
             "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
             "OPTIONS": {"path": os.environ.get("EVENT_HUB_LOG", str(VAR_DIR / "log" / "tracking.log"))},
         },
+        # Segment, here the local sink ./scripts/run starts (manage.py event_hub_segment_sink);
+        # point EVENT_HUB_SEGMENT_HOST and EVENT_HUB_SEGMENT_WRITE_KEY at Segment to send there.
+        "segment": {
+            "ENGINE": "event_hub.backends.segment.SegmentBackend",
+            "OPTIONS": {
+                "write_key": os.environ.get("EVENT_HUB_SEGMENT_WRITE_KEY", "dev-write-key"),
+                "host": os.environ.get("EVENT_HUB_SEGMENT_HOST", "http://127.0.0.1:8765"),
+            },
+            "ENABLED": os.environ.get("EVENT_HUB_SEGMENT", "1") == "1",
+        },
     },
+    # Secret of the Segment webhook for mobile apps: POST /segmentio/event?key=<secret> (docs/segment.rst).
+    "SEGMENT_WEBHOOK_SECRET": os.environ.get("EVENT_HUB_SEGMENT_WEBHOOK_SECRET", "dev-webhook-secret"),
     # The design note's client event may be posted without signing in (curl against the dev
     # host); every other event type needs a session (with CSRF) or a token (docs/api.rst).
     "API_ANONYMOUS_EVENTS": ["video"],

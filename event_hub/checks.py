@@ -22,6 +22,7 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.E014`` ``METRICS`` is on without ``prometheus-client``, ``METRICS_TOKEN`` is not a
   string, or an ``INVALID_EVENTS_*`` bound is not a positive integer or None.
 * ``event_hub.E020`` an ``OPENEDX_*`` setting has the wrong type or is out of range.
+* ``event_hub.E022`` ``SEGMENT_WEBHOOK_SECRET`` or ``SEGMENT_WEBHOOK_SOURCES`` is malformed.
 * ``event_hub.E021`` ``EVENT_BUS_PRODUCER_CONFIG`` sends signals to the bus but ``OPENEDX_BUS_BACKEND``
   names no enabled ``OpenedxBusBackend`` of ``BACKENDS``.
 """
@@ -122,6 +123,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages += _check_api(values)
     messages += _check_operations(values)
     messages += _check_openedx(values)
+    messages += _check_segment_webhook(values)
     if "event_hub.middleware.EventHubMiddleware" not in getattr(settings, "MIDDLEWARE", ()):
         messages.append(
             Warning(
@@ -462,3 +464,27 @@ def _bus_backend_problem(name: str, backends: Any) -> str | None:
     if not issubclass(cls, OpenedxBusBackend):
         return f"is a {cls.__name__}, not an OpenedxBusBackend"
     return None
+def _check_segment_webhook(values: dict[str, Any]) -> list[CheckMessage]:
+    """``SEGMENT_WEBHOOK_*``: the secret and the library -> source map of ``/segmentio/event``."""
+    from event_hub.envelope import SOURCES
+
+    messages: list[CheckMessage] = []
+    secret = values["SEGMENT_WEBHOOK_SECRET"]
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        messages.append(
+            Error(
+                "EVENT_HUB['SEGMENT_WEBHOOK_SECRET'] must be None or a non-empty string", id="event_hub.E022"
+            )
+        )
+    sources = values["SEGMENT_WEBHOOK_SOURCES"]
+    if not isinstance(sources, dict) or not all(
+        isinstance(library, str) and source in SOURCES for library, source in sources.items()
+    ):
+        messages.append(
+            Error(
+                "EVENT_HUB['SEGMENT_WEBHOOK_SOURCES'] must map Segment library names to event sources",
+                hint=f"e.g. {{'analytics-kotlin': 'mobile'}}; sources: {', '.join(SOURCES)}",
+                id="event_hub.E022",
+            )
+        )
+    return messages

@@ -158,6 +158,16 @@ DEFAULTS: dict[str, Any] = {
     "INVALID_EVENTS_MAX_ROWS": 100_000,
     # ... and rows at most this many days (None: kept until deleted); pruned by the republish task.
     "INVALID_EVENTS_RETENTION_DAYS": 30,
+    # --- /segmentio/event, the Segment webhook for mobile apps (docs/segment.rst) ---
+    # Shared secret of the webhook; None uses Django's TRACKING_SEGMENTIO_WEBHOOK_SECRET.
+    "SEGMENT_WEBHOOK_SECRET": None,
+    # Segment library name -> event_source: only messages from these libraries are taken.
+    "SEGMENT_WEBHOOK_SOURCES": {
+        "analytics-android": "mobile",
+        "analytics-ios": "mobile",
+        "analytics-kotlin": "mobile",
+        "analytics-swift": "mobile",
+    },
 }
 
 #: Defaults of each entry of ``BACKENDS``.

@@ -36,6 +36,7 @@ from event_hub.exceptions import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
+from event_hub.processors import Processor
 
 
 @attrs.frozen
@@ -85,6 +86,15 @@ class Backend:
     def check_options(cls, options: Mapping[str, Any]) -> list[str]:
         """Problems with ``options``, as messages for the system checks (none by default)."""
         return []
+
+    @classmethod
+    def route_processors(cls, options: Mapping[str, Any]) -> tuple[Processor, ...]:
+        """Processors this backend adds to its route, built from its ``OPTIONS`` (none by default).
+
+        They run at emit time before the backend's ``PROCESSORS`` (an allowlist
+        option drops events before they are ever handed off, for instance).
+        """
+        return ()
 
     def transform(self, envelope: Envelope) -> Any:
         """Turn one envelope into what :meth:`send` takes (the envelope itself by default)."""

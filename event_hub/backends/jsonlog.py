@@ -161,16 +161,17 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def truncate_line(line: bytes, limit: int) -> bytes:
+def truncate_line(line: bytes, limit: int, payload_keys: Sequence[str] = PAYLOAD_KEYS) -> bytes:
     """Shorten the largest strings inside the payload until the line fits in ``limit`` bytes.
 
-    The payload is ``event`` (``openedx`` format) or ``event_data`` (``compact``).
+    The payload is the first of ``payload_keys`` the record has: ``event`` (``openedx``
+    format) or ``event_data`` (``compact``) by default.
     Raises :class:`EventRejected` when cutting every string is not enough.
     """
     record = jsonio.loads(line)
-    payload = next((key for key in PAYLOAD_KEYS if key in record), None) if isinstance(record, dict) else None
+    payload = next((key for key in payload_keys if key in record), None) if isinstance(record, dict) else None
     if payload is None:
-        raise EventRejected(f"event is {len(line)} bytes and has no payload ({PAYLOAD_KEYS}) to truncate")
+        raise EventRejected(f"event is {len(line)} bytes and has no payload ({payload_keys}) to truncate")
     marker = TRUNCATION_MARKER.encode()
     cut: list[str] = []
     record["event_hub_truncated"] = cut

@@ -2,12 +2,14 @@
 
 For backend ``B`` the chain is::
 
-    EVENT_HUB["PROCESSORS"]  +  BACKENDS[B]["PROCESSORS"]  +  Privacy(B.PRIVACY)
+    EVENT_HUB["PROCESSORS"]  +  B's own  +  BACKENDS[B]["PROCESSORS"]  +  Privacy(B.PRIVACY)
 
-where ``Privacy`` is left out only for a backend with ``"PII": True``. A
-processor that raises (anything but :class:`DropEvent`) stops the event for
-that backend only: :meth:`Route.apply` lets the error through and the tracker
-logs it with its traceback while the other backends still get the event.
+where "B's own" are the processors the backend class builds from its ``OPTIONS``
+(:meth:`~event_hub.backends.base.Backend.route_processors`), and ``Privacy`` is
+left out only for a backend with ``"PII": True``. A processor that raises
+(anything but :class:`DropEvent`) stops the event for that backend only:
+:meth:`Route.apply` lets the error through and the tracker logs it with its
+traceback while the other backends still get the event.
 
 A processor entry is an import path (of a callable, or of a class built with
 no arguments), a ``[path, {keyword arguments}]`` pair, or a callable object.
@@ -22,6 +24,7 @@ from typing import Any
 import attrs
 from django.utils.module_loading import import_string
 
+from event_hub.backends import backend_class
 from event_hub.conf import hub_settings, on_reload
 from event_hub.envelope import Envelope
 from event_hub.exceptions import ConfigurationError, DropEvent
@@ -102,7 +105,10 @@ def routes() -> Routes:
     built = []
     for name, config in hub_settings.backend_configs().items():
         where = f"EVENT_HUB['BACKENDS'][{name!r}]"
-        own = build_processors(config["PROCESSORS"], f"{where}['PROCESSORS']")
+        own = (
+            *_backend_processors(name, config),
+            *build_processors(config["PROCESSORS"], f"{where}['PROCESSORS']"),
+        )
         tail: list[Processor] = []
         if not config["PII"]:
             try:
@@ -112,6 +118,16 @@ def routes() -> Routes:
         needs_pii = bool(config["PII"]) or config["PRIVACY"] == "pseudonymise"
         built.append(Route(backend=name, processors=(*own, *tail), pii=needs_pii))
     return Routes(shared=shared, routes=tuple(built))
+
+
+def _backend_processors(name: str, config: dict[str, Any]) -> tuple[Processor, ...]:
+    """The processors backend ``name`` builds from its options (none when its class cannot be imported:
+    the system checks report that, and its batches fail at delivery as they always did)."""
+    try:
+        cls = backend_class(config["ENGINE"], name)
+    except ConfigurationError:
+        return ()
+    return cls.route_processors(config["OPTIONS"])
 
 
 @on_reload

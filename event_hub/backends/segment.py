@@ -1,0 +1,304 @@
+"""Segment backend: each batch goes to Segment's ``/v1/batch`` from inside the delivery task.
+
+The request is made with segment-analytics-python's own batch function,
+``segment.analytics.request.post`` (Basic auth with the write key, optional
+gzip, ``{batch, sentAt}`` body), but none of the library's ``Client``
+machinery is used: no in-memory queue, no background thread. A task that
+reports success has had its messages accepted by Segment; a task that fails
+is retried or dead-lettered like every other backend's, so nothing is held in
+a process that may exit or fork.
+
+* **Mapping** (:meth:`SegmentBackend.transform`): one ``track`` message per
+  event. ``messageId`` is the event id (Segment drops repeats of a messageId,
+  so a redelivered batch is harmless), ``timestamp`` the event time,
+  ``userId`` the LMS user id when there is a user, ``anonymousId`` always
+  (the anonymous user id, else the session digest, else the event id: an
+  anonymous event is delivered, never dropped), ``properties`` the payload
+  and ``context`` built from the envelope. Username and IP go out only when
+  the backend's ``PII`` is ``True``.
+* **Sizes**: Segment takes messages up to 32 KB and requests up to 500 KB.
+  A larger batch is split into several requests of at most ``batch_bytes``
+  (475,000 by default, the library's cut); a message over 32 KB is
+  dead-lettered alone with the reason, or with ``oversize="truncate"`` its
+  largest property strings are shortened with a marker.
+* **Errors** as the library classifies them (:mod:`event_hub.backends.http`):
+  408, 410, 429, 460 and 5xx other than 501/505, timeouts and connection
+  errors are retried; ``Retry-After`` (read from the response the library's
+  ``APIError`` carries) is the least delay of the next retry; other statuses
+  dead-letter the batch with Segment's message as the reason.
+* **Configuration**: ``write_key`` falls back to Django's ``LMS_SEGMENT_KEY``;
+  ``events`` (an allowlist of names or patterns) falls back to
+  ``EVENT_TRACKING_SEGMENTIO_EMIT_WHITELIST`` when that is set; both are read
+  where Open edX keeps them so an LMS needs no second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import orjson
+import requests
+from django.conf import settings
+from segment.analytics import request as segment_request
+
+from event_hub import __version__
+from event_hub.backends.http import HttpBackend, retry_after_seconds, status_error
+from event_hub.backends.jsonlog import truncate_line
+from event_hub.conf import hub_settings
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
+from event_hub.exceptions import DeliveryError, EventRejected
+from event_hub.processors import Processor
+from event_hub.processors.filters import EventNameFilter
+from event_hub.processors.google_analytics import GoogleAnalytics
+
+#: Segment refuses a message over this many bytes (as the library measures it: ``json.dumps``).
+MAX_MESSAGE_BYTES = 32 << 10
+#: The library's cut for one request (Segment's limit is 500 KB; ``sentAt`` and the key need room).
+BATCH_BYTES = 475_000
+OVERSIZE_POLICIES = ("dead_letter", "truncate")
+DEFAULT_HOST = "https://api.segment.io"
+#: ``context.library`` of every message: who built it (the library version that sent it is in the User-Agent).
+LIBRARY = {"name": "event_hub", "version": __version__}
+#: Every byte below 0x80: deleting them from a UTF-8 text leaves its multi-byte characters' bytes.
+_ASCII = bytes(range(128))
+
+
+def _fresh_library_session() -> None:
+    """Give a forked child its own connection pool instead of its parent's sockets."""
+    segment_request._session = requests.Session()
+
+
+os.register_at_fork(after_in_child=_fresh_library_session)
+
+
+class SegmentBackend(HttpBackend):
+    """Deliver batches to Segment's HTTP tracking API (or any endpoint speaking ``/v1/batch``)."""
+
+    #: The library's budget: 10 retries.
+    retry_max: ClassVar[int | None] = 10
+    #: As the library: any failure of the request itself (connection, timeout, a broken answer) is retried.
+    retryable: ClassVar[tuple[type[BaseException], ...]] = (*HttpBackend.retryable, requests.RequestException)
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        write_key: str | None = None,
+        host: str = DEFAULT_HOST,
+        timeout: float = 15.0,
+        gzip: bool = False,
+        batch_bytes: int = BATCH_BYTES,
+        oversize: str = "dead_letter",
+        events: Sequence[str] | None = None,
+        google_analytics: bool = True,
+    ) -> None:
+        super().__init__(name, timeout=timeout)
+        key = write_key or getattr(settings, "LMS_SEGMENT_KEY", None)
+        if not key:
+            raise TypeError("no write_key in OPTIONS and no LMS_SEGMENT_KEY setting")
+        self.write_key: str = key
+        self.host = host
+        self.gzip = gzip
+        self.batch_bytes = batch_bytes
+        self.oversize = oversize
+        self.pii = bool(hub_settings.backend_configs().get(name, {}).get("PII", False))
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[str]:
+        problems = super().check_options(options)
+        key = options.get("write_key") or getattr(settings, "LMS_SEGMENT_KEY", None)
+        if not key or not isinstance(key, str):
+            problems.append(
+                "no Segment write key: set OPTIONS['write_key'] (or Django's LMS_SEGMENT_KEY), "
+                "or disable the backend"
+            )
+        host = options.get("host", DEFAULT_HOST)
+        if not isinstance(host, str) or not host.startswith(("http://", "https://")):
+            problems.append("OPTIONS['host'] must be an http:// or https:// URL")
+        if not isinstance(options.get("gzip", False), bool):
+            problems.append("OPTIONS['gzip'] must be True or False")
+        size = options.get("batch_bytes", BATCH_BYTES)
+        if isinstance(size, bool) or not isinstance(size, int) or not MAX_MESSAGE_BYTES <= size <= 500_000:
+            problems.append(f"OPTIONS['batch_bytes'] must be an integer from {MAX_MESSAGE_BYTES} to 500000")
+        if options.get("oversize", "dead_letter") not in OVERSIZE_POLICIES:
+            problems.append(f"OPTIONS['oversize'] must be one of {OVERSIZE_POLICIES}")
+        events = options.get("events")
+        if events is not None and (
+            isinstance(events, str) or not all(isinstance(e, str) and e for e in events)
+        ):
+            problems.append("OPTIONS['events'] must be a list of event names or patterns")
+        return problems
+
+    @classmethod
+    def route_processors(cls, options: Mapping[str, Any]) -> tuple[Processor, ...]:
+        """The allowlist (``events``, else ``EVENT_TRACKING_SEGMENTIO_EMIT_WHITELIST``) and the GA fields."""
+        processors: list[Processor] = []
+        events = options.get("events")
+        if events is None:
+            events = getattr(settings, "EVENT_TRACKING_SEGMENTIO_EMIT_WHITELIST", None)
+        if events is not None:
+            # As in Open edX, an empty allowlist lets nothing through.
+            processors.append(EventNameFilter(allow=events) if events else EventNameFilter(deny=["*"]))
+        if options.get("google_analytics", True):
+            processors.append(GoogleAnalytics())
+        return tuple(processors)
+
+    # --- envelope -> Segment message ---------------------------------------------------------------
+
+    def transform(self, envelope: Envelope) -> tuple[dict[str, Any], int]:
+        """The ``track`` message of ``envelope`` and an upper bound of its size as the library measures it."""
+        message = self.message(envelope)
+        bound = dumps_size_bound(orjson.dumps(message))
+        if bound <= MAX_MESSAGE_BYTES:
+            return message, bound
+        size = dumps_size(message)
+        if size <= MAX_MESSAGE_BYTES:
+            return message, size
+        if self.oversize != "truncate":
+            raise EventRejected(
+                f"Segment message is {size} bytes, over Segment's {MAX_MESSAGE_BYTES}-byte limit "
+                f"(backend {self.name!r}; OPTIONS['oversize']='truncate' shortens it instead)"
+            )
+        return self._truncated(message, size)
+
+    def message(self, envelope: Envelope) -> dict[str, Any]:
+        """The Segment ``track`` message of ``envelope`` (see the module docstring)."""
+        ctx = envelope.context
+        payload = envelope.event
+        properties = payload if isinstance(payload, dict) else {"data": payload}
+        context: dict[str, Any] = {"library": LIBRARY}
+        page: dict[str, str] = {}
+        if envelope.page:
+            page["url"] = envelope.page
+        if ctx.path:
+            page["path"] = ctx.path
+        if envelope.referer:
+            page["referrer"] = envelope.referer
+        if page:
+            context["page"] = page
+        if envelope.agent:
+            context["userAgent"] = envelope.agent
+        locale = first_locale(envelope.accept_language)
+        if locale:
+            context["locale"] = locale
+        if ctx.course_id:
+            context["course_id"] = ctx.course_id
+        if ctx.org_id:
+            context["org_id"] = ctx.org_id
+        extra = ctx.extra
+        if extra:
+            application = extra.get("application")
+            if isinstance(application, dict):
+                context["app"] = {
+                    "name": application.get("name", ""),
+                    "version": application.get("version", ""),
+                }
+            client_id = extra.get("client_id")
+            if client_id:
+                context["Google Analytics"] = {"clientId": client_id}
+        if self.pii:
+            if envelope.ip:
+                context["ip"] = envelope.ip
+            if envelope.username:
+                context["traits"] = {"username": envelope.username}
+        message: dict[str, Any] = {
+            "type": "track",
+            "event": envelope.name,
+            "messageId": envelope.id,
+            "timestamp": envelope.time.isoformat(timespec="milliseconds"),
+            "anonymousId": ctx.anonymous_user_id or envelope.session or envelope.id,
+            "properties": properties,
+            "context": context,
+        }
+        if ctx.user_id is not None:
+            message["userId"] = str(ctx.user_id)
+        return message
+
+    def _truncated(self, message: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
+        """``message`` with its largest property strings cut (with a marker) to fit Segment's limit."""
+        compact = orjson.dumps(message)
+        target = len(compact)
+        for _ in range(8):
+            # Cut the compact form in the proportion the library's measure is over the limit.
+            target = int(target * MAX_MESSAGE_BYTES / size) - 64
+            record = orjson.loads(truncate_line(compact, target, payload_keys=("properties",)))
+            record["properties"]["event_hub_truncated"] = record.pop("event_hub_truncated")
+            size = dumps_size(record)
+            if size <= MAX_MESSAGE_BYTES:
+                return record, size
+        raise EventRejected(f"Segment message cannot be truncated below {MAX_MESSAGE_BYTES} bytes")
+
+    # --- delivery ----------------------------------------------------------------------------------
+
+    def send(self, items: Sequence[tuple[dict[str, Any], int]], batch: Batch) -> None:
+        for chunk in self.chunks(items):
+            try:
+                segment_request.post(
+                    self.write_key,
+                    self.host,
+                    gzip=self.gzip,
+                    timeout=self.timeout,
+                    batch=chunk,
+                )
+            except segment_request.APIError as exc:
+                raise self.api_error(exc) from exc
+
+    def chunks(self, items: Sequence[tuple[dict[str, Any], int]]) -> Iterator[list[dict[str, Any]]]:
+        """The messages in requests of at most ``batch_bytes`` (one request when they fit).
+
+        Sizes are the upper bounds :meth:`transform` found, so a request never exceeds the limit
+        (it may hold a little less than it could).
+        """
+        if sum(size for _, size in items) <= self.batch_bytes:
+            yield [message for message, _ in items]
+            return
+        chunk: list[dict[str, Any]] = []
+        total = 0
+        for message, size in items:
+            if chunk and total + size > self.batch_bytes:
+                yield chunk
+                chunk, total = [], 0
+            chunk.append(message)
+            total += size
+        if chunk:
+            yield chunk
+
+    def api_error(self, exc: segment_request.APIError) -> DeliveryError:
+        """The delivery error of a Segment answer: retryable or permanent, with ``Retry-After``."""
+        response = getattr(exc, "response", None)
+        header = response.headers.get("Retry-After") if response is not None else None
+        retry_after = retry_after_seconds(header)
+        return status_error(self.name, int(exc.status), f"{exc.code}: {exc.message}", retry_after)
+
+
+def dumps_size_bound(compact: bytes) -> int:
+    """An upper bound of the library's measure of a message, from orjson's compact UTF-8 form.
+
+    ``json.dumps`` differs from it in two ways only: a space after every ``:`` and
+    ``,`` separator (counting every colon and comma, those in strings too, bounds
+    that), and ``\\uXXXX`` escapes for non-ASCII characters (at most 3 bytes per
+    byte of the character's UTF-8 form, so 2 more per such byte). Exact sizes
+    (:func:`dumps_size`) cost a second serialization and are only taken near the limit.
+    """
+    return len(compact) + compact.count(b":") + compact.count(b",") + 2 * len(compact.translate(None, _ASCII))
+
+
+def dumps_size(message: Mapping[str, Any]) -> int:
+    """Bytes of ``message`` as segment-analytics-python measures a message (``json.dumps``, UTF-8)."""
+    return len(json.dumps(message).encode())
+
+
+def first_locale(accept_language: str) -> str:
+    """The first language of an ``Accept-Language`` header (``de-CH,de;q=0.9`` → ``de-CH``)."""
+    if not accept_language:
+        return ""
+    return accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+
+
+__all__ = ["SegmentBackend", "dumps_size", "dumps_size_bound", "first_locale"]
