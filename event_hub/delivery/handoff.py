@@ -35,10 +35,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["Forwarded", "broker", "forward", "hand_off"]
 
 
-def _spooled(batch: Batch) -> bool:
+def _spooled(batch: Batch, solo: bool = False) -> bool:
     """Append ``batch`` to the spool; ``False`` when it must go direct (the spool failed and said why)."""
     try:
-        return spool.append(batch)
+        return spool.append(batch, solo)
     except Exception:
         logger.exception("unexpected error spooling batch %s; publishing it directly", batch.id)
         return False
@@ -63,7 +63,8 @@ def hand_off(batch: Batch) -> None:
         if outcome.kind in ("retried", "failed"):
             outbox.park(batch, error=outcome.error, attempts=outcome.attempts, delay=outcome.delay)
     except HandOffError as exc:
-        if _spooled(batch):
+        # Solo: the outbox may hold it after all (the database answered too late), under this id.
+        if _spooled(batch, solo=True):
             logger.error("%s; batch %s kept in the spool file %s", exc, batch.id, spool.current().path)
             return
         logger.critical("%s; payload follows:\n%s", exc, batch.payload)

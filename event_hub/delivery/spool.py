@@ -78,6 +78,9 @@ HEADER_MAX = 1024
 #: A spool file is created under a staging name and renamed at once; recovery deletes older ones.
 STAGING_MAX_AGE_SECONDS = 60.0
 
+#: The fifth header field of a record published alone (see :func:`encode`).
+SOLO = b"\tsolo"
+
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 #: Descriptors this module opened: a forked child closes them (without unlocking: the parent keeps its lock).
@@ -92,6 +95,8 @@ class Record:
     batch_id: str
     count: int
     body: bytes
+    #: Published alone, never merged with other records (it may already have been published alone).
+    solo: bool = False
 
 
 class _Unreadable(Exception):
@@ -102,14 +107,19 @@ class _Unreadable(Exception):
         self.offset = offset
 
 
-def encode(batch: Batch) -> bytes | None:
-    """The record of ``batch``, or ``None`` when it cannot be framed (a tab or newline where none may be)."""
+def encode(batch: Batch, solo: bool = False) -> bytes | None:
+    """The record of ``batch``, or ``None`` when it cannot be framed (a tab or newline where none may be).
+
+    A ``solo`` record (a fifth header field) is published as a batch of its own, under its own id.
+    """
     lines = batch.lines
     count = len(lines)
     size = sum(map(len, lines)) + count
     header = b"%s\t%s\t%d\t%d" % (batch.backend.encode(), batch.id.encode(), count, size)
+    if solo:
+        header += SOLO
     record = b"\n".join((header, *lines, b""))
-    if record.count(b"\n") != count + 1 or header.count(b"\t") != 3:
+    if record.count(b"\n") != count + 1 or header.count(b"\t") != 3 + solo:
         return None
     return record
 
@@ -148,7 +158,8 @@ def _record_at(data: bytes, position: int) -> tuple[Record, int] | None:
             raise _Unreadable(position)
         return None
     fields = data[position:newline].split(b"\t")
-    if len(fields) != 4:
+    solo = len(fields) == 5 and fields[4] == SOLO[1:]
+    if len(fields) != 4 and not solo:
         raise _Unreadable(position)
     try:
         backend, batch_id = fields[0].decode(), fields[1].decode()
@@ -163,7 +174,7 @@ def _record_at(data: bytes, position: int) -> tuple[Record, int] | None:
     body = data[newline + 1 : end]
     if body.count(b"\n") != count or not body.endswith(b"\n"):
         raise _Unreadable(position)
-    return Record(backend, batch_id, count, body), end
+    return Record(backend, batch_id, count, body, solo), end
 
 
 def cut(records: list[Record], max_events: int) -> list[Batch]:
@@ -171,12 +182,14 @@ def cut(records: list[Record], max_events: int) -> list[Batch]:
     ``max_events`` events (a bigger record goes alone), in record order.
 
     A batch takes the id of its first record, so a batch cut again after a crash has the same id.
+    A ``solo`` record is a batch of its own.
     """
     groups: dict[str, list[list[Record]]] = {}
     sizes: dict[str, int] = {}
     for record in records:
         chunks = groups.setdefault(record.backend, [[]])
-        if chunks[-1] and sizes[record.backend] + record.count > max_events:
+        last = chunks[-1]
+        if last and (record.solo or last[-1].solo or sizes[record.backend] + record.count > max_events):
             chunks.append([])
             sizes[record.backend] = 0
         chunks[-1].append(record)
@@ -446,11 +459,11 @@ class Spool:
         file = self._file
         return 0 if file is None else max(0, self._end - file.progress.offset)
 
-    def append(self, batch: Batch) -> bool:
+    def append(self, batch: Batch, solo: bool = False) -> bool:
         """Add ``batch`` to the spool with one write; ``False`` when it must take the direct path."""
         if not batch.lines:
             return True
-        record = encode(batch)
+        record = encode(batch, solo)
         if record is None:
             return False
         wake = False
@@ -762,12 +775,17 @@ def current() -> Spool:
     return spool
 
 
-def append(batch: Batch) -> bool:
-    """Spool ``batch`` (one write); ``False`` when it must be published directly instead."""
+def append(batch: Batch, solo: bool = False) -> bool:
+    """Spool ``batch`` (one write); ``False`` when it must be published directly instead.
+
+    ``solo``: publish it as a batch of its own, never merged with others — for a batch that may
+    already be in the outbox under its id (the database answered too late), so that both copies
+    carry the same id and events and the backend writes it once.
+    """
     spool = _spool
     if spool is None or spool.pid != os.getpid():
         spool = current()
-    return spool.append(batch)
+    return spool.append(batch, solo)
 
 
 def flush(timeout: float = EXIT_WAIT_SECONDS) -> bool:

@@ -582,3 +582,13 @@ class TestFraming:
             ("b", 1, batches[1].id),
         ]
         assert spool.cut(records, max_events=3) == cut
+
+    def test_a_solo_record_is_a_batch_of_its_own(self) -> None:
+        """A solo record (kept by the hand-off when the database answered too late) is never merged, so it
+        is published with exactly the id and events the outbox may hold it under."""
+        before, alone, after = self.batch("a", 1), self.batch("a", 2, 3), self.batch("a", 4)
+        data = spool.encode(before) + spool.encode(alone, solo=True) + spool.encode(after)  # type: ignore[operator]
+        records, _ = spool.parse(data)
+        assert [r.solo for r in records] == [False, True, False]
+        cut = spool.cut(records, max_events=100)
+        assert [(b.id, b.lines) for b in cut] == [(x.id, x.lines) for x in (before, alone, after)]
