@@ -67,6 +67,8 @@ SIDECAR_SUFFIX = ".offset"
 WINDOW_BYTES = 8 * 1024 * 1024
 #: How often the publisher looks for the spool files of dead processes.
 ORPHAN_SCAN_SECONDS = 60.0
+#: A spool file this big takes no more appends: a new one does, and it is deleted once published.
+ROTATE_BYTES = 64 * 1024 * 1024
 #: How long the exit handler may spend publishing the spool.
 EXIT_WAIT_SECONDS = 5.0
 #: After a failed publish, the publisher waits at least this long (or the broker cooldown).
@@ -442,6 +444,8 @@ class Spool:
         self._detached = threading.Event()
         self._file: SpoolFile | None = None
         self._end = 0  # bytes appended (always a record boundary)
+        #: Files appends moved on from (ROTATE_BYTES), with their final size: published, then deleted.
+        self._draining: list[tuple[SpoolFile, int]] = []
         self._unsignalled = 0  # events appended since the publisher was last woken
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -457,7 +461,8 @@ class Spool:
     def pending_bytes(self) -> int:
         """Bytes appended and not published yet."""
         file = self._file
-        return 0 if file is None else max(0, self._end - file.progress.offset)
+        draining = sum(end - old.progress.offset for old, end in self._draining)
+        return draining + (0 if file is None else max(0, self._end - file.progress.offset))
 
     def append(self, batch: Batch, solo: bool = False) -> bool:
         """Add ``batch`` to the spool with one write; ``False`` when it must take the direct path."""
@@ -483,6 +488,11 @@ class Spool:
                 self._warn(f"short write to {self._file.path} (disk full?)")
                 return False
             self._end += written
+            if self._end >= ROTATE_BYTES:
+                # Under steady load the file is never wholly published at once, so it is never
+                # truncated: the next append starts a new one, this one is deleted once published.
+                self._draining.append((self._file, self._end))
+                self._file, self._end = None, 0
             self._unsignalled += len(batch)
             if self._unsignalled >= hub_settings.SPOOL_MAX_BATCH_EVENTS:
                 self._unsignalled, wake = 0, True
@@ -599,20 +609,22 @@ class Spool:
             self._publishing.release()
 
     def _publish(self, deadline: float | None) -> bool:
+        while self._draining:
+            old, old_end = self._draining[0]
+            if not old.publish(old_end, deadline, self._detached):
+                self._warn_failing(old, old_end)
+                return False
+            with self._lock:
+                self._draining.pop(0)
+                old.remove()
+                old.close()
         file = self._file
         if file is None:
             return True
         with self._lock:
             end = self._end
         if not file.publish(end, deadline, self._detached):
-            if not self._failing:
-                self._failing = True
-                logger.warning(
-                    "cannot publish the spool (%s); %d bytes wait in %s",
-                    file.error,
-                    end - file.progress.offset,
-                    file.path,
-                )
+            self._warn_failing(file, end)
             return False
         if self._failing:
             self._failing = False
@@ -621,6 +633,14 @@ class Spool:
             if self._end == file.progress.offset and self._end and not self._closed:
                 self._truncate(file)
         return True
+
+    def _warn_failing(self, file: SpoolFile, end: int) -> None:
+        if not self._failing:
+            self._failing = True
+            waiting = end - file.progress.offset
+            logger.warning(
+                "cannot publish the spool (%s); %d bytes wait in %s", file.error, waiting, file.path
+            )
 
     def _truncate(self, file: SpoolFile) -> None:
         """Empty the published file. The sidecar says 0 first: a crash in between republishes, never skips."""
@@ -682,14 +702,20 @@ class Spool:
         # else: the publisher closes the file on its way out.
 
     def _close(self) -> None:
-        """Release the file and its lock (call with both locks held)."""
+        """Release the files and their locks (call with both locks held); what they hold is recovered."""
         self._closed = True
+        for old, _ in self._draining:
+            old.close()
+        self._draining.clear()
         if self._file is not None:
             self._file.close()
             self._file = None
 
     def forget_after_fork(self) -> None:
         """In a forked child: drop the parent's file without touching it (closing keeps the parent's lock)."""
+        for old, _ in self._draining:
+            _close_fd(old.fd)
+        self._draining.clear()
         if self._file is not None:
             _close_fd(self._file.fd)
             self._file = None

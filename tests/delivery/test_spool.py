@@ -157,6 +157,25 @@ class TestSpooling:
         row = OutboxBatch.objects.get(id=lost.id)
         assert (row.last_error, row.attempts) == ("awaiting confirmation", 1)
 
+    def test_a_big_file_takes_no_more_appends_and_is_deleted_once_published(
+        self,
+        spool_hub: Callable[..., Any],
+        spool_dir: Path,
+        redis_url: str,
+        purge_broker: Callable[[], None],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Past ROTATE_BYTES the next append starts a new spool file (under steady load a file is never
+        wholly published at once); each full one is published, then deleted."""
+        monkeypatch.setattr(spool, "ROTATE_BYTES", 1)
+        spool_hub(CELERY_QUEUE=QUEUE, SPOOL_FLUSH_SECONDS=3600)
+        with celery_app():
+            ids = spool_events(2) + spool_events(3) + spool_events(1)
+            assert len(spool_files(spool_dir)) == 3  # one file per append, none published yet
+            assert spool.flush()
+        assert Counter(queued_ids(redis_url)) == Counter(ids)
+        assert spool_files(spool_dir) == []
+
     def test_a_full_batch_wakes_the_publisher(
         self, spool_hub: Callable[..., Any], redis_url: str, purge_broker: Callable[[], None]
     ) -> None:
