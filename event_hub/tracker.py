@@ -36,9 +36,9 @@ import orjson
 from event_hub import context as ctx
 from event_hub import invalid
 from event_hub.catalog import Validated, registry
-from event_hub.conf import hub_settings
+from event_hub.conf import hub_settings, on_reload
 from event_hub.delivery import unit_of_work
-from event_hub.envelope import Envelope, EventContext, new_event_id
+from event_hub.envelope import Envelope, EventContext, make_envelope, new_event_id
 from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id
 from event_hub.processors.chain import Routes, routes
@@ -115,7 +115,7 @@ class Tracker:
         envelope = self._envelope(
             validated, source, frames, user, course_content_node, course_id, page, context, table.any_pii
         )
-        return self._dispatch(envelope, frames, table)
+        return self._dispatch(envelope, table)
 
     def _validate(
         self, name: str, source: str, data: Any, frames: ctx.Frames, user: Any, on_invalid: str | None
@@ -190,69 +190,55 @@ class Tracker:
         context: Mapping[str, Any] | None,
         with_pii: bool,
     ) -> Envelope:
-        values = {**frames.values, **context} if context else frames.values
+        acting = self._user(user, frames)
+        if course_content_node is None and (not context or ctx.CONTEXT_FIELDS.isdisjoint(context)):
+            scope = _frame_scope(frames, acting, course_id, with_pii)
+            event_context = scope.context
+            if context:  # further members only: the frame's context plus these
+                event_context = event_context.with_extra({**event_context.extra, **context})
+        else:
+            node = (
+                hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
+                if course_content_node is not None
+                else None
+            )
+            values = {**frames.values, **context} if context else frames.values
+            scope = _Scope(values, frames.request, acting, course_id, node, with_pii)
+            event_context = scope.context
         request = frames.request
-        user = self._user(user, frames)
-
-        node = (
-            hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
-            if course_content_node is not None
-            else None
-        )
-        course = ctx.course_info(
-            course_id
-            or (node.course_id if node is not None else "")
-            or values.get("course_id", "")
-            or (ctx.course_id_from_path(request.path) if request is not None else "")
-        )
-        extra: Mapping[str, Any] = frames.extra
-        if context:
-            extra = {key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS}
-        event_context = EventContext(
-            course_id=course.course_id,
-            org_id=course.org_id or values.get("org_id", ""),
-            path=request.path if request is not None else values.get("path", ""),
-            user_id=user.pk if user is not None else None,
-            anonymous_user_id=anonymous_user_id(user),
-            course_run=course.course_run,
-            course_slug=course.course_slug,
-            module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
-            section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
-            unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
-            module=(node.module if node is not None else None) or values.get("module"),
-            course_user_tags=values.get("course_user_tags"),
-            extra=extra,
-        )
-        return Envelope(
-            id=new_event_id(),
-            name=validated.name,
-            event_type=validated.event_type,
-            event_source=source,
-            time=datetime.datetime.now(datetime.UTC),
-            event=validated.data,
-            context=event_context,
-            username=user.get_username() if with_pii and user is not None else "",
-            ip=request.ip if with_pii and request is not None else "",
-            agent=request.agent if request is not None else "",
-            host=request.host if request is not None else (hub_settings.HOST or _hostname()),
-            referer=request.referer if request is not None else "",
-            accept_language=request.accept_language if request is not None else "",
-            page=page,
-            session=request.session if request is not None else "",
-            pii_fields=_pii_fields(validated.spec.payload) if validated.spec is not None else (),
+        return make_envelope(
+            new_event_id(),
+            validated.name,
+            validated.event_type,
+            source,
+            datetime.datetime.now(datetime.UTC),
+            validated.data,
+            event_context,
+            scope.username,
+            scope.ip,
+            scope.agent,
+            scope.host,
+            scope.referer,
+            scope.accept_language,
+            page,
+            request.session if request is not None else "",
+            _pii_fields(validated.spec.payload) if validated.spec is not None else (),
         )
 
-    def _dispatch(self, envelope: Envelope, frames: ctx.Frames, table: Routes) -> Envelope | None:
-        try:
-            for processor in table.shared:
-                envelope = processor(envelope)
-        except DropEvent:
-            return envelope
-        except Exception:
-            logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
-            return None
+    def _dispatch(self, envelope: Envelope, table: Routes) -> Envelope | None:
+        if table.shared:
+            try:
+                for processor in table.shared:
+                    envelope = processor(envelope)
+            except DropEvent:
+                return envelope
+            except Exception:
+                logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
+                return None
         lines: list[tuple[str, bytes]] = []
-        encoded: dict[int, bytes] = {}  # routes that leave the envelope alone share one line
+        # Routes that hand back the same envelope object (most leave it alone) share one line.
+        # The envelopes are kept here, so an identity match is never a recycled id.
+        encoded: list[tuple[Envelope, bytes]] = []
         for route in table.routes:
             try:
                 processed = route.apply(envelope)
@@ -264,18 +250,23 @@ class Tracker:
                 continue
             if processed is None:
                 continue
-            line = encoded.get(id(processed))
-            if line is None:
-                line = encoded[id(processed)] = self._encode(processed, frames)
+            line = b""
+            for seen, seen_line in encoded:
+                if seen is processed:
+                    line = seen_line
+                    break
+            if not line:
+                line = self._encode(processed)
                 if not line:
                     return None
+                encoded.append((processed, line))
             lines.append((route.backend, line))
-        work = unit_of_work.current()
+        add = unit_of_work.current().add
         for backend, line in lines:
-            work.add(backend, line)
+            add(backend, line)
         return envelope
 
-    def _encode(self, envelope: Envelope, frames: ctx.Frames) -> bytes:
+    def _encode(self, envelope: Envelope) -> bytes:
         """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
         try:
             return orjson.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
@@ -289,6 +280,82 @@ class Tracker:
                 path=envelope.context.path,
             )
             return b""
+
+
+class _Scope:
+    """What every event of one context, user and course shares: the ``context`` member and request fields.
+
+    ``course_content_node`` (through the ``CONTENT_NODE_RESOLVER``) and ``course_id`` win over
+    the context's ``course_id``, which wins over the course the request path names.
+    """
+
+    __slots__ = ("accept_language", "agent", "context", "host", "ip", "referer", "username")
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        request: ctx.RequestInfo | None,
+        user: Any,
+        course_id: str | None,
+        node: Any,
+        with_pii: bool,
+    ) -> None:
+        course = ctx.course_info(
+            course_id
+            or (node.course_id if node is not None else "")
+            or values.get("course_id", "")
+            or (ctx.course_id_from_path(request.path) if request is not None else "")
+        )
+        self.context = EventContext(
+            course_id=course.course_id,
+            org_id=course.org_id or values.get("org_id", ""),
+            path=request.path if request is not None else values.get("path", ""),
+            user_id=user.pk if user is not None else None,
+            anonymous_user_id=anonymous_user_id(user),
+            course_run=course.course_run,
+            course_slug=course.course_slug,
+            module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
+            section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
+            unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
+            module=(node.module if node is not None else None) or values.get("module"),
+            course_user_tags=values.get("course_user_tags"),
+            extra={key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS},
+        )
+        self.username = user.get_username() if with_pii and user is not None else ""
+        self.ip = request.ip if with_pii and request is not None else ""
+        self.agent = request.agent if request is not None else ""
+        self.host = request.host if request is not None else (hub_settings.HOST or _hostname())
+        self.referer = request.referer if request is not None else ""
+        self.accept_language = request.accept_language if request is not None else ""
+
+
+#: Bumped when ``EVENT_HUB`` changes, so scopes resolved under the old settings are not reused.
+_generation = 0
+#: Scopes kept per frame (frames without a request, such as the empty one, may see many users).
+_MEMO_SIZE = 64
+
+
+@on_reload
+def _new_generation() -> None:
+    global _generation
+    _generation += 1
+
+
+def _frame_scope(frames: ctx.Frames, user: Any, course_id: str | None, with_pii: bool) -> _Scope:
+    """The scope of ``frames`` for ``user`` and ``course_id``: resolved once, then read from the frame's memo.
+
+    The session is not part of it (a login during the request changes the key); the user
+    is keyed by ``pk``.
+    """
+    key = (_generation, user.pk if user is not None else None, course_id, with_pii)
+    memo = frames.memo
+    scope: _Scope | None = memo.get(key)
+    if scope is None:
+        scope = _Scope(frames.values, frames.request, user, course_id, None, with_pii)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = scope
+    return scope
 
 
 #: The process-wide tracker. The module itself offers the same four calls, so
