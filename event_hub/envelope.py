@@ -69,6 +69,15 @@ class EventContext:
             extra,
         )
 
+    def extended(self, members: Mapping[str, Any]) -> EventContext:
+        """This context with ``members`` added to (or replacing some of) its further members."""
+        global _last_written
+        extended = self.with_extra({**self.extra, **members})
+        # Its wire form is this one's plus the members (dict updates compose), so the
+        # envelope's to_wire does not rebuild it.
+        _last_written = (extended, {**_wire_context(self), **members})
+        return extended
+
 
 #: EventContext fields left out of the wire form when empty (the four always-present ones are kept).
 _OPTIONAL_CONTEXT = (

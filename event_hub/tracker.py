@@ -46,6 +46,8 @@ from event_hub.processors.chain import Routes, routes
 logger = logging.getLogger(__name__)
 
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
+_now = datetime.datetime.now
+_UTC = datetime.UTC
 #: orjson options of a wire line: integer keys are written as strings, as ``json.dumps`` does.
 _WIRE_OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -108,7 +110,14 @@ class Tracker:
         """
         frames = ctx.current()
         source = source or frames.source
-        validated = self._validate(name, source, data, frames, user, on_invalid)
+        validated: Validated | None
+        if hub_settings.VALIDATE:
+            try:
+                validated = registry.validate(name, source, data, strict=hub_settings.STRICT_FIELDS)
+            except InvalidEventError as exc:  # UnknownEventError too
+                validated = self._refused(exc, name, source, data, frames, user, on_invalid)
+        else:
+            validated = self._untyped(name, source, {} if data is None else data)
         if validated is None:
             return None
         table = routes()
@@ -117,27 +126,27 @@ class Tracker:
         )
         return self._dispatch(envelope, table)
 
-    def _validate(
-        self, name: str, source: str, data: Any, frames: ctx.Frames, user: Any, on_invalid: str | None
+    def _refused(
+        self,
+        error: InvalidEventError,
+        name: str,
+        source: str,
+        data: Any,
+        frames: ctx.Frames,
+        user: Any,
+        on_invalid: str | None,
     ) -> Validated | None:
-        """The event as it will be delivered, or ``None`` when the policy holds it back.
+        """What becomes of an event the catalog refused: delivered as it came, or ``None`` when held back.
 
         ``on_invalid`` (``"raise"``, ``"record"``, ``"record_and_raise"`` or
         ``"deliver"``) overrides the settings for this call.
         """
-        payload = {} if data is None else data
-        if not hub_settings.VALIDATE:
-            return self._untyped(name, source, payload)
-        try:
-            return registry.validate(name, source, data, strict=hub_settings.STRICT_FIELDS)
-        except UnknownEventError as exc:
+        if isinstance(error, UnknownEventError):
             mode = on_invalid or {"deliver": "deliver", "accept": "accept", "record": "record"}.get(
                 hub_settings.UNREGISTERED_EVENTS, "raise"
             )
-            error: InvalidEventError = exc
-        except InvalidEventError as exc:
+        else:
             mode = on_invalid or hub_settings.INVALID_SERVER_EVENTS
-            error = exc
         user_id = self._user_id(user, frames)
         path = frames.request.path if frames.request is not None else ""
         if mode in ("deliver", "accept"):
@@ -145,7 +154,7 @@ class Tracker:
                 invalid.note_delivered(
                     name=name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
                 )
-            return self._untyped(name, source, payload)
+            return self._untyped(name, source, {} if data is None else data)
         if mode in ("record", "record_and_raise"):
             invalid.record(
                 name=error.name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
@@ -195,7 +204,7 @@ class Tracker:
             scope = _frame_scope(frames, acting, course_id, with_pii)
             event_context = scope.context
             if context:  # further members only: the frame's context plus these
-                event_context = event_context.with_extra({**event_context.extra, **context})
+                event_context = event_context.extended(context)
         else:
             node = (
                 hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
@@ -211,7 +220,7 @@ class Tracker:
             validated.name,
             validated.event_type,
             source,
-            datetime.datetime.now(datetime.UTC),
+            _now(_UTC),
             validated.data,
             event_context,
             scope.username,
@@ -372,7 +381,7 @@ def track(
 
 def emit(name: str, data: Any = None, **options: Any) -> Envelope | None:
     """:meth:`Tracker.emit` on the process-wide tracker."""
-    return tracker.emit(name, data, **options)
+    return tracker.send(name, data, **options)
 
 
 def send(name: str, data: Any = None, **options: Any) -> Envelope | None:

@@ -98,10 +98,11 @@ class TestContextPerCall:
         "members",
         [
             {"attempt": 2, "grader": "auto"},
+            {"course_run": "run-given", "tag": "y", "anonymous_user_id": "given"},
             {"course_id": COURSE, "attempt": 2},
             {"module": {"usage_key": "block-v1:edX+DemoX+2024+type@problem+block@p1"}, "org_id": "edX"},
         ],
-        ids=["further members", "course id", "modelled members"],
+        ids=["further members", "members named like wire-only fields", "course id", "modelled members"],
     )
     def test_context_per_call_writes_what_a_context_block_writes(
         self, memory_hub: Callable[..., None], members: dict[str, Any]
