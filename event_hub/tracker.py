@@ -200,20 +200,22 @@ class Tracker:
         with_pii: bool,
     ) -> Envelope:
         acting = self._user(user, frames)
-        if course_content_node is None and (not context or ctx.CONTEXT_FIELDS.isdisjoint(context)):
-            scope = _frame_scope(frames, acting, course_id, with_pii)
-            event_context = scope.context
-            if context:  # further members only: the frame's context plus these
-                event_context = event_context.extended(context)
-        else:
+        scope = _frame_scope(frames, acting, course_id, with_pii)
+        event_context = scope.context
+        if course_content_node is not None or (context and not ctx.CONTEXT_FIELDS.isdisjoint(context)):
+            # The node or the call's own context members change what the frame resolved: resolve
+            # this event's context again (the request fields and the anonymous id stay the scope's).
             node = (
                 hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
                 if course_content_node is not None
                 else None
             )
             values = {**frames.values, **context} if context else frames.values
-            scope = _Scope(values, frames.request, acting, course_id, node, with_pii)
-            event_context = scope.context
+            event_context = _event_context(
+                values, frames.request, acting, course_id, node, event_context.anonymous_user_id
+            )
+        elif context:  # further members only: the frame's context plus these
+            event_context = event_context.extended(context)
         request = frames.request
         return make_envelope(
             new_event_id(),
@@ -254,7 +256,8 @@ class Tracker:
             except Exception:
                 logger.exception(
                     "a processor of backend %r failed on event %r; the event is not delivered to it",
-                    route.backend, envelope.name,
+                    route.backend,
+                    envelope.name,
                 )
                 continue
             if processed is None:
@@ -291,45 +294,50 @@ class Tracker:
             return b""
 
 
-class _Scope:
-    """What every event of one context, user and course shares: the ``context`` member and request fields.
+def _event_context(
+    values: Mapping[str, Any],
+    request: ctx.RequestInfo | None,
+    user: Any,
+    course_id: str | None,
+    node: Any,
+    anonymous_id: str,
+) -> EventContext:
+    """The ``context`` member from the context values, the request, the user and the content node.
 
     ``course_content_node`` (through the ``CONTENT_NODE_RESOLVER``) and ``course_id`` win over
     the context's ``course_id``, which wins over the course the request path names.
     """
+    course = ctx.course_info(
+        course_id
+        or (node.course_id if node is not None else "")
+        or values.get("course_id", "")
+        or (ctx.course_id_from_path(request.path) if request is not None else "")
+    )
+    return EventContext(
+        course_id=course.course_id,
+        org_id=course.org_id or values.get("org_id", ""),
+        path=request.path if request is not None else values.get("path", ""),
+        user_id=user.pk if user is not None else None,
+        anonymous_user_id=anonymous_id,
+        course_run=course.course_run,
+        course_slug=course.course_slug,
+        module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
+        section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
+        unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
+        module=(node.module if node is not None else None) or values.get("module"),
+        course_user_tags=values.get("course_user_tags"),
+        extra={key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS},
+    )
+
+
+class _Scope:
+    """What every event of one frame, user and course shares: the ``context`` member and request fields."""
 
     __slots__ = ("accept_language", "agent", "context", "host", "ip", "referer", "username")
 
-    def __init__(
-        self,
-        values: Mapping[str, Any],
-        request: ctx.RequestInfo | None,
-        user: Any,
-        course_id: str | None,
-        node: Any,
-        with_pii: bool,
-    ) -> None:
-        course = ctx.course_info(
-            course_id
-            or (node.course_id if node is not None else "")
-            or values.get("course_id", "")
-            or (ctx.course_id_from_path(request.path) if request is not None else "")
-        )
-        self.context = EventContext(
-            course_id=course.course_id,
-            org_id=course.org_id or values.get("org_id", ""),
-            path=request.path if request is not None else values.get("path", ""),
-            user_id=user.pk if user is not None else None,
-            anonymous_user_id=anonymous_user_id(user),
-            course_run=course.course_run,
-            course_slug=course.course_slug,
-            module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
-            section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
-            unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
-            module=(node.module if node is not None else None) or values.get("module"),
-            course_user_tags=values.get("course_user_tags"),
-            extra={key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS},
-        )
+    def __init__(self, frames: ctx.Frames, user: Any, course_id: str | None, with_pii: bool) -> None:
+        request = frames.request
+        self.context = _event_context(frames.values, request, user, course_id, None, anonymous_user_id(user))
         self.username = user.get_username() if with_pii and user is not None else ""
         self.ip = request.ip if with_pii and request is not None else ""
         self.agent = request.agent if request is not None else ""
@@ -360,7 +368,7 @@ def _frame_scope(frames: ctx.Frames, user: Any, course_id: str | None, with_pii:
     memo = frames.memo
     scope: _Scope | None = memo.get(key)
     if scope is None:
-        scope = _Scope(frames.values, frames.request, user, course_id, None, with_pii)
+        scope = _Scope(frames, user, course_id, with_pii)
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
         memo[key] = scope
