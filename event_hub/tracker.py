@@ -205,15 +205,14 @@ class Tracker:
         if course_content_node is not None or (context and not ctx.CONTEXT_FIELDS.isdisjoint(context)):
             # The node or the call's own context members change what the frame resolved: resolve
             # this event's context again (the request fields and the anonymous id stay the scope's).
-            node = (
-                hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
-                if course_content_node is not None
-                else None
-            )
-            values = {**frames.values, **context} if context else frames.values
-            event_context = _event_context(
-                values, frames.request, acting, course_id, node, event_context.anonymous_user_id
-            )
+            if course_content_node is None and context:
+                event_context = scope.called_with(context, frames, acting, course_id)
+            else:
+                node = hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
+                values = {**frames.values, **context} if context else frames.values
+                event_context = _event_context(
+                    values, frames.request, acting, course_id, node, event_context.anonymous_user_id
+                )
         elif context:  # further members only: the frame's context plus these
             event_context = event_context.extended(context)
         request = frames.request
@@ -333,7 +332,7 @@ def _event_context(
 class _Scope:
     """What every event of one frame, user and course shares: the ``context`` member and request fields."""
 
-    __slots__ = ("accept_language", "agent", "context", "host", "ip", "referer", "username")
+    __slots__ = ("accept_language", "agent", "context", "host", "ip", "last_call", "referer", "username")
 
     def __init__(self, frames: ctx.Frames, user: Any, course_id: str | None, with_pii: bool) -> None:
         request = frames.request
@@ -344,6 +343,30 @@ class _Scope:
         self.host = request.host if request is not None else (hub_settings.HOST or _hostname())
         self.referer = request.referer if request is not None else ""
         self.accept_language = request.accept_language if request is not None else ""
+        #: The members of the last ``context=`` resolved here, and the context they gave.
+        self.last_call: tuple[tuple[tuple[str, Any], ...], EventContext] | None = None
+
+    def called_with(
+        self, members: Mapping[str, Any], frames: ctx.Frames, user: Any, course_id: str | None
+    ) -> EventContext:
+        """The context of an event given ``context=members`` (that the envelope models) in this scope.
+
+        Code that passes the same objects on each call (``context={"module": descriptor}``) gets
+        the context resolved for the previous call: the same keys, in the same order, with
+        identical values (held here, so an identity is never a recycled one).
+        """
+        last = self.last_call
+        if last is not None and len(last[0]) == len(members):
+            for (key, value), (given_key, given) in zip(last[0], members.items(), strict=True):
+                if key != given_key or value is not given:
+                    break
+            else:
+                return last[1]
+        values = {**frames.values, **members}
+        anonymous_id = self.context.anonymous_user_id
+        resolved = _event_context(values, frames.request, user, course_id, None, anonymous_id)
+        self.last_call = (tuple(members.items()), resolved)
+        return resolved
 
 
 #: Bumped when ``EVENT_HUB`` changes, so scopes resolved under the old settings are not reused.

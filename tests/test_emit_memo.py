@@ -202,3 +202,39 @@ class TestMakeEnvelope:
         fields = ("i", "n", "n", "web", datetime.datetime.now(datetime.UTC), {}, EventContext())
         with pytest.raises(ValueError, match="event_source"):
             make_envelope(*fields, "", "", "", "", "", "", None, "", ())
+
+
+class TestModelledContextPerCall:
+    def test_new_values_on_a_call_are_never_taken_for_the_last_ones(
+        self, memory_hub: Callable[..., None]
+    ) -> None:
+        """Each call's module and course are its own, whether the objects repeat, change or come back."""
+        first = {"usage_key": "block-v1:edX+DemoX+2024+type@problem+block@p1"}
+        second = {"usage_key": "block-v1:edX+DemoX+2024+type@problem+block@p2"}
+        with tracker.context("grading", attempt=1):
+            for module, course in ((first, COURSE), (first, COURSE), (second, COURSE), (first, OTHER_COURSE)):
+                emit(EVENT, ENROLLMENT, context={"module": module, "course_id": course})
+        got = [(e["context"]["module"], e["context"]["course_id"]) for e in delivered()]
+        assert got == [(first, COURSE), (first, COURSE), (second, COURSE), (first, OTHER_COURSE)]
+
+    def test_the_same_members_in_another_order_keep_their_order(
+        self, memory_hub: Callable[..., None]
+    ) -> None:
+        """Reordered members of a repeated context= write their further members in the call's order."""
+        module = {"usage_key": "block-v1:edX+DemoX+2024+type@problem+block@p1"}
+        with tracker.context("grading", course_id=COURSE):
+            emit(EVENT, ENROLLMENT, context={"module": module, "a": 1, "b": 2})
+            emit(EVENT, ENROLLMENT, context={"module": module, "b": 2, "a": 1})
+        first, second = delivered()
+        assert [key for key in first["context"] if key in "ab"] == ["a", "b"]
+        assert [key for key in second["context"] if key in "ab"] == ["b", "a"]
+
+    def test_equal_but_distinct_values_are_written_as_given(self, memory_hub: Callable[..., None]) -> None:
+        """A call whose module equals the last one's but holds 1.0 where it held 1 writes 1.0."""
+        key = "block-v1:edX+DemoX+2024+type@problem+block@p1"
+        with tracker.context("grading", course_id=COURSE):
+            emit(EVENT, ENROLLMENT, context={"module": {"usage_key": key, "weight": 1}})
+            emit(EVENT, ENROLLMENT, context={"module": {"usage_key": key, "weight": 1.0}})
+        first, second = delivered()
+        assert type(first["context"]["module"]["weight"]) is int
+        assert type(second["context"]["module"]["weight"]) is float
