@@ -297,8 +297,14 @@ def print_header(title: str, *, timing: bool = True, repeats: int = REPEATS) -> 
         return
     print(
         f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs; {repeats} timed repeats after {WARMUP} warm-up, median (min..max)"
+        f"{os.cpu_count()} CPUs; {repeats} timed repeats after {WARMUP} warm-up, median (min..max); "
+        f"load average {load_average()}"
     )
+
+
+def load_average() -> str:
+    """The host's 1-minute load average (figures taken above the CPU count are noisy)."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, align: str | None = None) -> None:

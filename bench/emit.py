@@ -245,6 +245,7 @@ def main() -> None:
         f"payload {len(orjson.dumps(video))} B, final line {len(video_line)} B:\n  {video_line.decode()}"
     )
     results = c.side_by_side(cases, repeats=args.repeats)
+    print(f"load average after the rounds: {c.load_average()}")
 
     medians: dict[str, dict[str, float]] = {}
     for workload, pairs in workloads.items():
