@@ -42,6 +42,14 @@ USAGE_KEY = "block-v1:edX+DemoX+2014_T1+type@problem+block@a0effb954cca4759994f1
 MODULE = {"display_name": "Multiple Choice Questions", "usage_key": USAGE_KEY}
 REQUEST_PATH = f"/courses/{COURSE_ID}/xblock/{USAGE_KEY}/handler/xmodule_handler/problem_check"
 
+#: A browser ``play_video`` as the video player posts it, and the page it came from.
+PLAY_VIDEO: dict[str, Any] = {"code": "html5", "currentTime": 12.5, "id": "0b9e39477cf34507a7a48f74be381fdd"}
+VIDEO_PAGE = f"https://courses.example.org/courses/{COURSE_ID}/courseware/week1/video/"
+#: The client's ``timestamp``, as ``/api/tracking`` passes it on (``context.client_time``).
+CLIENT_TIME = "2024-05-01T10:00:00.000000+00:00"
+#: The path browser events are posted to (``/event`` on the platform).
+BROWSER_PATH = "/event"
+
 
 def problem_check() -> dict[str, Any]:
     """A fresh copy of the sample payload."""
@@ -72,8 +80,8 @@ class FakeSession:
 class FakeRequest:
     """Enough of an ``HttpRequest`` for ``event_hub.middleware.request_info`` and the tracker."""
 
-    def __init__(self) -> None:
-        self.path = REQUEST_PATH
+    def __init__(self, path: str = REQUEST_PATH) -> None:
+        self.path = path
         self.user = FakeUser()
         self.session = FakeSession()
         self.META = {
@@ -89,8 +97,11 @@ class FakeRequest:
         }
 
 
-def edx_request_context(request: FakeRequest) -> dict[str, Any]:
-    """The ``edx.request`` context edx-platform's TrackMiddleware gives event-tracking for a request."""
+def edx_request_context(request: FakeRequest, course_id: str = COURSE_ID) -> dict[str, Any]:
+    """The ``edx.request`` context edx-platform's TrackMiddleware gives event-tracking for a request.
+
+    ``course_id`` is the one the request's URL names (none for ``/event``).
+    """
     meta = request.META
     return {
         "accept_language": meta["HTTP_ACCEPT_LANGUAGE"],
@@ -103,8 +114,19 @@ def edx_request_context(request: FakeRequest) -> dict[str, Any]:
         "path": request.path,
         "client_id": None,
         "user_id": request.user.pk,
-        "course_id": COURSE_ID,
+        "course_id": course_id,
+        "org_id": "edX" if course_id else "",
+    }
+
+
+def edx_browser_context(request: FakeRequest, page: str = VIDEO_PAGE) -> dict[str, Any]:
+    """The context edx-platform's ``/event`` view enters around each browser event it emits."""
+    return {
+        "course_id": COURSE_ID,  # the course the page's URL names
         "org_id": "edX",
+        "username": request.user.get_username(),
+        "event_source": "browser",
+        "page": page,
     }
 
 
@@ -266,7 +288,7 @@ def per_unit(samples_ns: Sequence[int], units: int, scale: float = 1e-3) -> tupl
     return statistics.median(values), min(values), max(values)
 
 
-def print_header(title: str, *, timing: bool = True) -> None:
+def print_header(title: str, *, timing: bool = True, repeats: int = REPEATS) -> None:
     line = "=" * max(len(title), 72)
     print(line)
     print(title)
@@ -275,8 +297,14 @@ def print_header(title: str, *, timing: bool = True) -> None:
         return
     print(
         f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs; {REPEATS} timed repeats after {WARMUP} warm-up, median (min..max)"
+        f"{os.cpu_count()} CPUs; {repeats} timed repeats after {WARMUP} warm-up, median (min..max); "
+        f"load average {load_average()}"
     )
+
+
+def load_average() -> str:
+    """The host's 1-minute load average (figures taken above the CPU count are noisy)."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, align: str | None = None) -> None:

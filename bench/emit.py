@@ -1,32 +1,48 @@
-"""µs per server ``emit`` of one realistic event: event_hub vs event-tracking vs the floor.
+"""µs per emit of two realistic events: event_hub vs event-tracking vs the floor.
 
 Run: ``.venv/bin/python bench/emit.py`` (``--profile`` adds a cProfile of event_hub's path).
 
-Workload: the sample server ``problem_check`` of the tracking-log reference, emitted
-``--per-unit`` times per request-like unit of work, ``--units`` units per repeat.
+Two workloads, each emitted ``--per-unit`` times per request-like unit of work, ``--units``
+units per round:
 
-* event_hub: what ``EventHubMiddleware`` does per request
-  (``context.push("request", request=request_info(request))`` + ``unit_of_work()``) on a
-  fake request with an authenticated user and a session, plus a ``module`` context
-  frame; then ``emit("problem_check", data)``: catalog validation, envelope, processors
-  (``OutputFormat``, ``Privacy``), orjson rendering; when the unit ends, in-process
-  (``DELIVERY="sync"``) delivery of the batch to the JSON-lines backend (a temp file).
-* event-tracking, as edx-platform configures its tracking log: a ``DjangoTracker``
-  built from ``EVENT_TRACKING_BACKENDS`` (RoutingBackend ``tracking_logs`` → LoggerBackend
-  ``tracking`` with ``max_event_size=50000``, and the legacy field-mapping processors,
-  see bench/edx_shim.py), the ``edx.request`` context the LMS middleware enters per request
-  plus a ``module`` context; the ``tracking`` logger writes ``%(message)s`` through a
+* ``problem_check``: the sample server event of the tracking-log reference, emitted by
+  server code inside a request (and a ``module`` context frame);
+* ``play_video``: a browser event as ``/api/tracking`` hands it to the tracker
+  (``tracker.send(..., source="browser", page=..., course_id=..., context={"client_time": ...})``),
+  many events per posted batch.
+
+Contenders, per workload:
+
+* event_hub, what ``EventHubMiddleware`` does per request
+  (``context.push("request", request=request_info(request))`` + ``unit_of_work()``) on a fake
+  request with an authenticated user and a session; then the emits: catalog validation,
+  envelope, processors (``Privacy``), the wire line. ``DELIVERY="sync"``: when the unit ends its
+  batch is delivered in-process to the JSON-lines backend, which renders each tracking-log line
+  (``transform``) and appends the batch to a temp file.
+
+  - *end to end*: everything above, the delivery included;
+  - *emit side*: only what the emitting code waits for before its batch leaves (the emits and
+    the hand-off to the unit of work); the unit's delivery runs untimed.
+
+* event-tracking as edx-platform configures its tracking log: a ``DjangoTracker`` built from
+  ``EVENT_TRACKING_BACKENDS`` (RoutingBackend ``tracking_logs`` → LoggerBackend ``tracking``
+  with ``max_event_size=50000`` and the legacy field-mapping processors, see bench/edx_shim.py),
+  the ``edx.request`` context the LMS middleware enters per request; for ``problem_check`` a
+  ``module`` context, for ``play_video`` the context the platform's ``/event`` view enters
+  around each browser event. The ``tracking`` logger writes ``%(message)s`` through a
   ``logging.FileHandler`` on a temp file.
-* event-tracking, minimal: ``Tracker(backends={"logger": LoggerBackend(...)})``, no
-  processors, no nested routing (the cheapest way to use it; for reference).
-* floor: ``orjson.dumps`` of the very record event_hub writes + a buffered file append.
+* floor: ``orjson.dumps`` of the very record event_hub's file holds, appended to a buffered
+  file: the same final line, written the cheapest way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import time
+import timeit
+from collections.abc import Callable
 from typing import Any
 
 import _common as c
@@ -34,20 +50,26 @@ import orjson
 
 UNITS = 250
 PER_UNIT = 20
+REPEATS = 7
 VALIDATIONS = 20_000
 
-HUB = "event_hub (VALIDATE=True, sync -> JSON lines)"
-HUB_NOVALID = "event_hub (VALIDATE=False)"
+HUB = "event_hub end to end (sync -> JSON lines)"
+HUB_EMIT = "event_hub emit side (hand-off to the unit of work)"
+HUB_CONTEXT = "event_hub end to end, module as context= per call"
+HUB_NOVALID = "event_hub end to end, VALIDATE=False"
 PEER = "event-tracking, LMS config (DjangoTracker)"
 PEER_MIN = "event-tracking, minimal (Tracker -> LoggerBackend)"
 FLOOR = "floor (orjson.dumps + buffered append)"
-VALIDATE = "registry.validate alone"
+
+FLOOR_GOAL = "<= 5x"
+PEER_GOAL = ">= 4x"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=UNITS, help="units of work per repeat")
+    parser.add_argument("--units", type=int, default=UNITS, help="units of work per round")
     parser.add_argument("--per-unit", type=int, default=PER_UNIT, help="events per unit of work")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed rounds")
     parser.add_argument("--profile", action="store_true", help="also profile event_hub's emit path")
     args = parser.parse_args()
 
@@ -62,33 +84,62 @@ def main() -> None:
 
     units, per_unit = args.units, args.per_unit
     events = units * per_unit
-    data = c.problem_check()
-    request = c.FakeRequest()
-    registry.validate("problem_check", "server", data)  # raises if the sample does not fit the catalog
+    problem = c.problem_check()
+    video = dict(c.PLAY_VIDEO)
+    server_request = c.FakeRequest()
+    browser_request = c.FakeRequest(path=c.BROWSER_PATH)
+    # Both samples must fit the catalog (this raises otherwise).
+    registry.validate("problem_check", "server", problem)
+    registry.validate("play_video", "browser", video)
 
-    # --- event_hub --------------------------------------------------------------------------------------
+    def emit_problem() -> None:
+        emit("problem_check", problem)
+
+    def emit_problem_context() -> None:
+        emit("problem_check", problem, context={"module": c.MODULE})
+
+    def send_video() -> None:
+        # The call /api/tracking makes for one posted browser event (a fresh context per event).
+        tracker.send(
+            "play_video",
+            video,
+            user=browser_request.user,
+            course_content_node=None,
+            course_id=c.COURSE_ID,
+            source="browser",
+            page=c.VIDEO_PAGE,
+            context={"client_time": c.CLIENT_TIME},
+            on_invalid=None,
+        )
+
     hub_log = tmp / "tracking.log"
 
-    def hub_run(count: int = units) -> None:
+    def hub_units(
+        count: int, request: Any, emit_one: Callable[[], None], *, module: bool, emit_side: bool = False
+    ) -> int:
+        """Run ``count`` units of work; ns spent end to end, or on the emit side only."""
+        elapsed = 0
+        clock = time.perf_counter_ns
         for _ in range(count):
-            with (
-                ctx.push("request", request=request_info(request)),  # type: ignore[arg-type]
-                unit_of_work(),
-                tracker.context("module", module=c.MODULE),
-            ):
-                for _ in range(per_unit):
-                    emit("problem_check", data)
+            started = clock()
+            with ctx.push("request", request=request_info(request)), unit_of_work():  # type: ignore[arg-type]
+                with tracker.context("module", module=c.MODULE) if module else contextlib.nullcontext():
+                    for _ in range(per_unit):
+                        emit_one()
+                handed = clock()
+            ended = clock()
+            elapsed += (handed if emit_side else ended) - started
+        return elapsed
 
-    def hub_case(**overrides: Any) -> Any:
-        config = c.hub_config(tmp, **overrides)
+    def hub_case(request: Any, emit_one: Callable[[], None], *, module: bool, **options: Any) -> Any:
+        emit_side = options.pop("emit_side", False)
+        config = c.hub_config(tmp, **options)
 
         def case() -> int:
             with override_settings(EVENT_HUB=config):
-                hub_run(1)  # warm the caches the settings change dropped (routes, backend, pseudonyms)
+                hub_units(1, request, emit_one, module=module)  # warm the caches the settings change dropped
                 c.truncate(hub_log)
-                started = time.perf_counter_ns()
-                hub_run()
-                return time.perf_counter_ns() - started
+                return hub_units(units, request, emit_one, module=module, emit_side=emit_side)
 
         return case
 
@@ -101,209 +152,234 @@ def main() -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     tracking_logger.addHandler(handler)
 
-    def peer_case(peer: Any) -> Any:
+    def peer_problem(peer: Any) -> Any:
         def case() -> int:
-            peer.emit("problem_check", data)  # warm
+            peer.emit("problem_check", problem)  # warm
             c.truncate(peer_log)
             started = time.perf_counter_ns()
             for _ in range(units):
                 with (
-                    peer.context("edx.request", c.edx_request_context(request)),
+                    peer.context("edx.request", c.edx_request_context(server_request)),
                     peer.context("module", {"module": c.MODULE}),
                 ):
                     for _ in range(per_unit):
-                        peer.emit("problem_check", data)
+                        peer.emit("problem_check", problem)
             handler.flush()
             return time.perf_counter_ns() - started
 
         return case
 
-    # --- the floor: serialise the record event_hub writes, append it to a buffered file ------------------
-    with override_settings(EVENT_HUB=c.hub_config(tmp)):
-        c.truncate(hub_log)
-        hub_run(1)
-        sample_line = hub_log.read_bytes().splitlines()[0]
-    record = orjson.loads(sample_line)
-    floor_log = tmp / "floor.log"
-
-    def floor_case() -> int:
-        dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        with open(floor_log, "wb") as out:
+    def peer_video(peer: Any) -> Any:
+        def case() -> int:
+            peer.emit("play_video", video)  # warm
+            c.truncate(peer_log)
             started = time.perf_counter_ns()
-            for _ in range(events):
-                out.write(dumps(record, option=option))
-            out.flush()
+            for _ in range(units):
+                with peer.context("edx.request", c.edx_request_context(browser_request, course_id="")):
+                    for _ in range(per_unit):
+                        # The platform's /event view: a context per event, then emit.
+                        with peer.context("edx.course.browser", c.edx_browser_context(browser_request)):
+                            peer.emit("play_video", video)
+            handler.flush()
             return time.perf_counter_ns() - started
 
-    def validate_case() -> int:
-        validate = registry.validate
-        started = time.perf_counter_ns()
-        for _ in range(VALIDATIONS):
-            validate("problem_check", "server", data)
-        return time.perf_counter_ns() - started
+        return case
 
-    cases = [
-        (HUB, hub_case()),
-        (HUB_NOVALID, hub_case(VALIDATE=False)),
-        (PEER, peer_case(_lms_tracker())),
-        (PEER_MIN, peer_case(_minimal_tracker())),
-        (FLOOR, floor_case),
-        (VALIDATE, validate_case),
-    ]
+    # --- the floor: serialise the record event_hub's file holds, append it to a buffered file ------------
+    def final_line(request: Any, emit_one: Callable[[], None], *, module: bool) -> bytes:
+        with override_settings(EVENT_HUB=c.hub_config(tmp)):
+            c.truncate(hub_log)
+            hub_units(1, request, emit_one, module=module)
+            return hub_log.read_bytes().splitlines()[0]
 
-    c.print_header("emit: µs per server emit of one problem_check event")
+    floor_log = tmp / "floor.log"
+
+    def floor_case(line: bytes) -> Any:
+        record = orjson.loads(line)
+
+        def case() -> int:
+            dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+            with open(floor_log, "wb") as out:
+                started = time.perf_counter_ns()
+                for _ in range(events):
+                    out.write(dumps(record, option=option))
+                out.flush()
+                return time.perf_counter_ns() - started
+
+        return case
+
+    problem_line = final_line(server_request, emit_problem, module=True)
+    video_line = final_line(browser_request, send_video, module=False)
+    lms, minimal = _lms_tracker(), _minimal_tracker()
+    workloads = {
+        "problem_check": [
+            (HUB, hub_case(server_request, emit_problem, module=True)),
+            (HUB_EMIT, hub_case(server_request, emit_problem, module=True, emit_side=True)),
+            (HUB_CONTEXT, hub_case(server_request, emit_problem_context, module=False)),
+            (HUB_NOVALID, hub_case(server_request, emit_problem, module=True, VALIDATE=False)),
+            (PEER, peer_problem(lms)),
+            (PEER_MIN, peer_problem(minimal)),
+            (FLOOR, floor_case(problem_line)),
+        ],
+        "play_video": [
+            (HUB, hub_case(browser_request, send_video, module=False)),
+            (HUB_EMIT, hub_case(browser_request, send_video, module=False, emit_side=True)),
+            (HUB_NOVALID, hub_case(browser_request, send_video, module=False, VALIDATE=False)),
+            (PEER, peer_video(lms)),
+            (FLOOR, floor_case(video_line)),
+        ],
+    }
+    cases = [(f"{workload}: {label}", case) for workload, pairs in workloads.items() for label, case in pairs]
+
+    c.print_header("emit: µs per event, event_hub vs event-tracking vs the floor", repeats=args.repeats)
     print(
-        f"event: server problem_check, payload {len(orjson.dumps(data))} B as JSON; "
-        f"{per_unit} events per unit of work, {units} units = {events} events per repeat; "
+        f"{per_unit} events per unit of work, {units} units = {events} events per round and case; "
         "cases interleaved in each round"
     )
-    print(f"event_hub's line ({len(sample_line)} B): {sample_line[:120].decode()}...")
-    results = c.side_by_side(cases)
-    written: dict[str, tuple[int, float]] = {}
-    # What each writer left in its file after the last round, to show the outputs are alike.
-    written[HUB] = written[HUB_NOVALID] = c.count_lines(hub_log)
-    written[FLOOR] = c.count_lines(floor_log)
-    peer_lines = c.count_lines(peer_log)
-    written[PEER] = written[PEER_MIN] = peer_lines
-
-    medians: dict[str, float] = {}
-    rows = []
-    for label, _ in cases[:-1]:
-        median, low, high = c.per_unit(results[label], events)
-        medians[label] = median
-        _lines, mean = written[label]
-        rows.append((label, c.fmt_us(median, low, high), f"{1e6 / median:,.0f}", f"{mean:,.0f} B"))
-    print()
-    c.print_table(["contender", "µs/event", "events/s", "line"], rows)
     print(
-        f"(last round: event_hub file {written[HUB][0]} lines, event-tracking file {peer_lines[0]} lines, "
-        f"floor file {written[FLOOR][0]} lines; event_hub blanks username and ip, event-tracking keeps them)"
+        f"problem_check: server, payload {len(orjson.dumps(problem))} B as JSON, "
+        f"final line {len(problem_line)} B"
     )
-
-    v_median, v_low, v_high = c.per_unit(results[VALIDATE], VALIDATIONS)
-    print()
     print(
-        f"validation alone: registry.validate('problem_check', 'server', payload) = "
-        f"{c.fmt_us(v_median, v_low, v_high)} µs per call"
+        "play_video: browser, via tracker.send as /api/tracking calls it, "
+        f"payload {len(orjson.dumps(video))} B, final line {len(video_line)} B:\n  {video_line.decode()}"
     )
-    print(f"VALIDATE=True minus VALIDATE=False: {medians[HUB] - medians[HUB_NOVALID]:.2f} µs per event")
+    results = c.side_by_side(cases, repeats=args.repeats)
+    print(f"load average after the rounds: {c.load_average()}")
+
+    medians: dict[str, dict[str, float]] = {}
+    for workload, pairs in workloads.items():
+        medians[workload] = {}
+        rows = []
+        for label, _ in pairs:
+            median, low, high = c.per_unit(results[f"{workload}: {label}"], events)
+            medians[workload][label] = median
+            rows.append((label, c.fmt_us(median, low, high), f"{1e6 / median:,.0f}"))
+        print()
+        print(f"{workload}:")
+        c.print_table(["contender", "µs/event", "events/s"], rows)
+
     print()
-    c.print_table(
-        ["ratio", "value", "goal"],
-        [
-            ("event-tracking (LMS config) / event_hub", f"{medians[PEER] / medians[HUB]:.2f}x", ">= 4x"),
-            (
-                "event-tracking (LMS config) / event_hub VALIDATE=False",
-                f"{medians[PEER] / medians[HUB_NOVALID]:.2f}x",
-                "",
-            ),
-            ("event-tracking (minimal) / event_hub", f"{medians[PEER_MIN] / medians[HUB]:.2f}x", ""),
-            ("event_hub / floor", f"{medians[HUB] / medians[FLOOR]:.2f}x", "<= 5x"),
-            ("event_hub VALIDATE=False / floor", f"{medians[HUB_NOVALID] / medians[FLOOR]:.2f}x", ""),
-        ],
+    validate_rows = []
+    for name, source, payload in (("problem_check", "server", problem), ("play_video", "browser", video)):
+        per_call = _best(lambda n=name, s=source, p=payload: registry.validate(n, s, p), VALIDATIONS)  # type: ignore[misc]
+        validate_rows.append((f"registry.validate({name!r}, {source!r}) alone", f"{per_call:.2f}"))
+    for workload, values in medians.items():
+        validate_rows.append(
+            (f"{workload}: VALIDATE=True minus VALIDATE=False", f"{values[HUB] - values[HUB_NOVALID]:.2f}")
+        )
+    validate_rows.append(
+        (
+            "problem_check: context= per call minus a module frame",
+            f"{medians['problem_check'][HUB_CONTEXT] - medians['problem_check'][HUB]:.2f}",
+        )
     )
+    c.print_table(["validation and context", "µs/event"], validate_rows)
+
+    print()
+    ratio_rows = []
+    for workload, values in medians.items():
+        floor, peer = values[FLOOR], values[PEER]
+        hub, hub_emit = values[HUB], values[HUB_EMIT]
+        ratio_rows += [
+            (f"{workload}: event_hub end to end / floor", f"{hub / floor:.2f}x", FLOOR_GOAL),
+            (f"{workload}: event_hub emit side / floor", f"{hub_emit / floor:.2f}x", FLOOR_GOAL),
+            (f"{workload}: event-tracking (LMS) / event_hub end to end", f"{peer / hub:.2f}x", PEER_GOAL),
+            (f"{workload}: event-tracking (LMS) / event_hub emit side", f"{peer / hub_emit:.2f}x", PEER_GOAL),
+        ]
+    ratio_rows.append(
+        (
+            "problem_check: event-tracking (minimal) / event_hub end to end",
+            f"{medians['problem_check'][PEER_MIN] / medians['problem_check'][HUB]:.2f}x",
+            "",
+        )
+    )
+    c.print_table(["ratio", "value", "goal"], ratio_rows, align="<><")
 
     for path in (hub_log, peer_log, floor_log):
         path.unlink(missing_ok=True)
-    if args.profile:
-        print()
-        c.print_header("emit: where event_hub's time goes (VALIDATE=True)", timing=False)
-        with override_settings(EVENT_HUB=c.hub_config(tmp)):
-            _stages(request, data, per_unit, medians[HUB], medians[HUB_NOVALID])
-            hub_run(1)
-            print()
-            c.profile(hub_run, events)
     handler.close()
     tracking_logger.removeHandler(handler)
+    if args.profile:
+        for workload, request, emit_one, module in (
+            ("play_video", browser_request, send_video, False),
+            ("problem_check", server_request, emit_problem, True),
+        ):
+            with override_settings(EVENT_HUB=c.hub_config(tmp)):
+                print()
+                c.print_header(f"emit: where event_hub's time goes, {workload}", timing=False)
+                _stages(workload, medians[workload], per_unit)
+                hub_units(1, request, emit_one, module=module)
+                print()
+                c.profile(lambda r=request, e=emit_one, m=module: hub_units(units, r, e, module=m), events)
 
 
-def _stages(request: Any, data: Any, per_unit: int, hub_us: float, novalid_us: float) -> None:
-    """Cost of each stage of one emit, timed alone (no profiler), in µs per event."""
-    import timeit
+def _best(func: Callable[[], Any], number: int) -> float:
+    """Best of 7 runs of ``number`` calls, µs per call."""
+    func()
+    return min(timeit.repeat(func, number=number, repeat=7)) / number * 1e6
 
+
+def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
+    """Each stage of one event timed alone (no profiler), in µs per event, from a line event_hub wrote."""
+    from event_hub.backends import get_backend
+    from event_hub.backends.base import decode
+    from event_hub.delivery.batch import Batch
+
+    wire = _one_wire_line(workload)
+    envelope = decode(wire)
+    backend = get_backend("tracking_log")
+    items = [backend.transform(envelope)] * per_unit
+    lines = [wire] * per_unit
+
+    wire_cost = _best(lambda: orjson.dumps(envelope.to_wire(), option=orjson.OPT_NON_STR_KEYS), 20_000)
+    decode_cost = _best(lambda: decode(wire), 20_000)
+    transform_cost = _best(lambda: backend.transform(envelope), 20_000)
+    # A new batch each time (the file backend writes a batch id it has seen once).
+    send_cost = _best(lambda: backend.send(items, Batch(backend="tracking_log", lines=lines)), 200) / per_unit
+    worker = medians[HUB] - medians[HUB_EMIT]
+    print("stages timed alone (best of 7, no profiler), µs per event; medians from the tables above")
+    c.print_table(
+        ["stage", "µs/event"],
+        [
+            ("emit side (median above)", f"{medians[HUB_EMIT]:.2f}"),
+            ("  of which VALIDATE=True minus VALIDATE=False", f"{medians[HUB] - medians[HUB_NOVALID]:.2f}"),
+            ("  of which Envelope.to_wire + orjson.dumps (the wire line)", f"{wire_cost:.2f}"),
+            ("delivery at the unit's end (end to end minus emit side)", f"{worker:.2f}"),
+            ("  of which decode: orjson.loads + Envelope.from_wire", f"{decode_cost:.2f}"),
+            ("  of which JsonLinesBackend.transform (render + orjson.dumps)", f"{transform_cost:.2f}"),
+            (f"  of which JsonLinesBackend.send (ledger + write), batch of {per_unit}", f"{send_cost:.2f}"),
+            ("floor (median above)", f"{medians[FLOOR]:.2f}"),
+        ],
+    )
+
+
+def _one_wire_line(workload: str) -> bytes:
+    """The wire line one event of ``workload`` puts in its unit of work (the tracker's own steps)."""
     from event_hub import context as ctx
-    from event_hub.catalog import registry
-    from event_hub.delivery.unit_of_work import UnitOfWork, unit_of_work
     from event_hub.middleware import request_info
     from event_hub.processors.chain import routes
     from event_hub.tracker import emit, tracker
 
-    def best(func: Any, number: int) -> float:
-        """Best of 7 runs of ``number`` calls, µs per call."""
-        func()
-        return min(timeit.repeat(func, number=number, repeat=7)) / number * 1e6
-
-    def frames() -> Any:
-        return (
-            ctx.push("request", request=request_info(request)),
-            unit_of_work(),
-            tracker.context("module", module=c.MODULE),
-        )
-
-    request_frame, work, module_frame = frames()
-    with request_frame, work, module_frame:
-        envelope = emit("problem_check", data)
-    table = routes()
-
-    def process_and_render() -> None:
-        for processor in table.shared:
-            processor(envelope)
-        for route in table.routes:
-            processed = route.apply(envelope)
-            if processed is not None:
-                orjson.dumps(processed.render())
-
-    def render_only() -> None:
-        orjson.dumps(envelope.render())
-
-    lines = [orjson.dumps(envelope.render())] * per_unit
-
-    def hand_off() -> None:
-        unit = UnitOfWork()
-        for line in lines:
-            unit.add("tracking_log", line)
-        unit.flush()
-
-    def request_overhead() -> None:
-        request_frame, work, module_frame = frames()
-        with request_frame, work, module_frame:
-            pass
-
-    validate = best(lambda: registry.validate("problem_check", "server", data), 20_000)
-    processing = best(process_and_render, 20_000)
-    rendering = best(render_only, 20_000)
-    delivery = best(hand_off, 1_000) / per_unit
-    overhead = best(request_overhead, 20_000) / per_unit
-    rest = novalid_us - processing - delivery - overhead
-    print("stages timed alone (best of 7, no profiler), µs per event; emit medians from the table above")
-    c.print_table(
-        ["stage", "µs/event", "share"],
-        [
-            ("registry.validate (catalog validation)", f"{validate:.2f}", f"{validate / hub_us:.0%}"),
-            (
-                "envelope build + tracker overhead (emit VALIDATE=False minus the rows below)",
-                f"{rest:.2f}",
-                f"{rest / hub_us:.0%}",
-            ),
-            (
-                "processors + render + orjson.dumps, per backend route",
-                f"{processing:.2f}",
-                f"{processing / hub_us:.0%}",
-            ),
-            ("  of which render() + orjson.dumps", f"{rendering:.2f}", ""),
-            (
-                f"unit of work: add + hand-off (sync JSON-lines write), batch of {per_unit}",
-                f"{delivery:.2f}",
-                f"{delivery / hub_us:.0%}",
-            ),
-            (
-                f"request frame + unit of work + module frame, spread over {per_unit} events",
-                f"{overhead:.2f}",
-                f"{overhead / hub_us:.0%}",
-            ),
-            ("emit, VALIDATE=True (median above)", f"{hub_us:.2f}", "100%"),
-        ],
-    )
+    if workload == "problem_check":
+        with ctx.push("request", request=request_info(c.FakeRequest())):  # type: ignore[arg-type]
+            envelope = emit("problem_check", c.problem_check(), context={"module": c.MODULE})
+    else:
+        request = c.FakeRequest(path=c.BROWSER_PATH)
+        with ctx.push("request", request=request_info(request)):  # type: ignore[arg-type]
+            envelope = tracker.send(
+                "play_video",
+                dict(c.PLAY_VIDEO),
+                user=request.user,
+                course_id=c.COURSE_ID,
+                source="browser",
+                page=c.VIDEO_PAGE,
+                context={"client_time": c.CLIENT_TIME},
+            )
+    assert envelope is not None
+    processed = routes().routes[0].apply(envelope)
+    assert processed is not None
+    return orjson.dumps(processed.to_wire(), option=orjson.OPT_NON_STR_KEYS)
 
 
 def _lms_tracker() -> Any:

@@ -8,7 +8,9 @@ into another::
         tracker.emit(...)   # context carries course_id, org_id, course run, attempt
 
 Frames are immutable; pushing one builds the merged view once, so emitting
-reads a ready dict instead of walking the stack.
+reads a ready dict instead of walking the stack. What the tracker derives from a
+frame for one user and course (the event's ``context``, the request fields) is
+kept in the frame's ``memo``, so the events of one request resolve it once.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class Frames:
     source: str = "server"
     #: The values the envelope has no field of its own for (they become extra ``context`` members).
     extra: Mapping[str, Any] = attrs.field(init=False)
+
+    #: What the tracker resolved from these frames, by (settings generation, user, course, PII):
+    #: filled on first use, read by every later event of the frame (see ``Tracker``).
+    memo: dict[Any, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @extra.default
     def _extra(self) -> Mapping[str, Any]:

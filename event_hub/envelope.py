@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
+import orjson
 from uuid_utils import uuid7
 
 SOURCES: Final = ("server", "browser", "mobile", "task")
@@ -49,6 +50,33 @@ class EventContext:
     course_user_tags: Mapping[str, Any] | None = None
     #: Further members some events carry (mobile ``application``, ``received_at`` …).
     extra: Mapping[str, Any] = _EMPTY
+
+    def with_extra(self, extra: Mapping[str, Any]) -> EventContext:
+        """This context with ``extra`` as its further members (a cheaper ``attrs.evolve``)."""
+        return _make_context(
+            self.course_id,
+            self.org_id,
+            self.path,
+            self.user_id,
+            self.anonymous_user_id,
+            self.course_run,
+            self.course_slug,
+            self.module_id,
+            self.section_id,
+            self.unit_id,
+            self.module,
+            self.course_user_tags,
+            extra,
+        )
+
+    def extended(self, members: Mapping[str, Any]) -> EventContext:
+        """This context with ``members`` added to (or replacing some of) its further members."""
+        global _last_written
+        extended = self.with_extra({**self.extra, **members})
+        # Its wire form is this one's plus the members (dict updates compose), so the
+        # envelope's to_wire does not rebuild it.
+        _last_written = (extended, {**_wire_context(self), **members})
+        return extended
 
 
 #: EventContext fields left out of the wire form when empty (the four always-present ones are kept).
@@ -97,19 +125,7 @@ class Envelope:
 
         ``time`` stays a UTC ``datetime`` when orjson can write it exactly (see :func:`json_time`).
         """
-        ctx = self.context
-        context: dict[str, Any] = {
-            "course_id": ctx.course_id,
-            "org_id": ctx.org_id,
-            "path": ctx.path,
-            "user_id": ctx.user_id,
-        }
-        for key in _OPTIONAL_CONTEXT:
-            value = getattr(ctx, key)
-            if value:
-                context[key] = value
-        if ctx.extra:
-            context.update(ctx.extra)
+        context = dict(_wire_context(self.context))
         return {
             "id": self.id,
             "name": self.name,
@@ -131,31 +147,119 @@ class Envelope:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Envelope:
         """The envelope :meth:`to_wire` wrote (decoded from JSON)."""
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            event_type=data["event_type"],
-            event_source=data["event_source"],
-            time=datetime.fromisoformat(data["time"]),
-            event=data["event"],
-            context=_context(data["context"]),
-            username=data["username"],
-            ip=data["ip"],
-            agent=data["agent"],
-            host=data["host"],
-            referer=data["referer"],
-            accept_language=data["accept_language"],
-            page=data["page"],
-            session=data["session"],
+        make = make_envelope if cls is Envelope else cls  # a subclass gets its own constructor
+        return make(
+            data["id"],
+            data["name"],
+            data["event_type"],
+            data["event_source"],
+            datetime.fromisoformat(data["time"]),
+            data["event"],
+            _context(data["context"]),
+            data["username"],
+            data["ip"],
+            data["agent"],
+            data["host"],
+            data["referer"],
+            data["accept_language"],
+            data["page"],
+            data["session"],
+            (),
         )
 
 
+def _slot_setter(cls: type, prologue: str = "") -> Any:
+    """A positional constructor of the frozen, slotted attrs class ``cls``, for the per-event paths.
+
+    attrs' ``__init__`` of a frozen class sets each field with ``object.__setattr__(self,
+    name, value)``, which looks the name up every time; this one calls each slot's
+    descriptor directly (about half the time for the sixteen fields of an envelope). It
+    takes every field, in order, and runs no converter or validator: ``prologue`` checks
+    what the class's validators check.
+    """
+    names = [field.name for field in attrs.fields(cls)]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "SOURCES": SOURCES}
+    lines = [f"def make({', '.join(names)}):", prologue, "    self = _new(_cls)"]
+    for name in names:
+        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
+        lines.append(f"    _set_{name}(self, {name})")
+    lines.append("    return self")
+    exec("\n".join(line for line in lines if line), namespace)  # our own code, made of field names
+    return namespace["make"]
+
+
+_make_context = _slot_setter(EventContext)
+#: ``Envelope(*fields)`` with every field given, in order; raises ``ValueError`` for an unknown source.
+make_envelope = _slot_setter(
+    Envelope,
+    "    if event_source not in SOURCES:\n"
+    "        raise ValueError(f\"'event_source' must be in {SOURCES!r} (got {event_source!r})\")",
+)
+
+
+#: The last context written and read: the events of one request share their context, so a
+#: batch's lines (and the envelopes of one context frame) mostly repeat the previous one.
+_last_written: tuple[EventContext, dict[str, Any]] | None = None
+_last_read: tuple[bytes, EventContext] | None = None
+
+
+def _wire_context(ctx: EventContext) -> dict[str, Any]:
+    """The wire ``context`` members of ``ctx`` (not to be changed: :meth:`Envelope.to_wire` copies it)."""
+    global _last_written
+    last = _last_written
+    if last is not None and last[0] is ctx:
+        return last[1]
+    members: dict[str, Any] = {
+        "course_id": ctx.course_id,
+        "org_id": ctx.org_id,
+        "path": ctx.path,
+        "user_id": ctx.user_id,
+    }
+    # The optional members, in _OPTIONAL_CONTEXT order, when not empty (spelt out: this is per event).
+    if ctx.anonymous_user_id:
+        members["anonymous_user_id"] = ctx.anonymous_user_id
+    if ctx.course_run:
+        members["course_run"] = ctx.course_run
+    if ctx.course_slug:
+        members["course_slug"] = ctx.course_slug
+    if ctx.module_id:
+        members["module_id"] = ctx.module_id
+    if ctx.section_id:
+        members["section_id"] = ctx.section_id
+    if ctx.unit_id:
+        members["unit_id"] = ctx.unit_id
+    if ctx.module:
+        members["module"] = ctx.module
+    if ctx.course_user_tags:
+        members["course_user_tags"] = ctx.course_user_tags
+    if ctx.extra:
+        members.update(ctx.extra)
+    _last_written = (ctx, members)
+    return members
+
+
 def _context(members: Mapping[str, Any]) -> EventContext:
-    """The EventContext of a wire ``context``: known members become fields, the rest ``extra``."""
+    """The EventContext of a wire ``context``: known members become fields, the rest ``extra``.
+
+    Consecutive lines of a batch mostly carry the same context: when ``members`` are the
+    previous ones byte for byte (compared as JSON, so ``1`` and ``1.0`` stay apart) the
+    previous EventContext is returned.
+    """
+    global _last_read
+    try:
+        seen: bytes | None = orjson.dumps(members)
+    except TypeError:  # not decoded JSON (a caller's own mapping): build it every time
+        seen = None
+    last = _last_read
+    if seen is not None and last is not None and last[0] == seen:
+        return last[1]
     fields = {key: value for key, value in members.items() if key in _CONTEXT_FIELDS}
     if len(fields) < len(members):
         fields["extra"] = {key: value for key, value in members.items() if key not in _CONTEXT_FIELDS}
-    return EventContext(**fields)
+    ctx = EventContext(**fields)
+    if seen is not None:
+        _last_read = (seen, ctx)
+    return ctx
 
 
 def format_time(moment: datetime) -> str:

@@ -36,9 +36,9 @@ import orjson
 from event_hub import context as ctx
 from event_hub import invalid
 from event_hub.catalog import Validated, registry
-from event_hub.conf import hub_settings
+from event_hub.conf import hub_settings, on_reload
 from event_hub.delivery import unit_of_work
-from event_hub.envelope import Envelope, EventContext, new_event_id
+from event_hub.envelope import Envelope, EventContext, make_envelope, new_event_id
 from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id
 from event_hub.processors.chain import Routes, routes
@@ -46,6 +46,8 @@ from event_hub.processors.chain import Routes, routes
 logger = logging.getLogger(__name__)
 
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
+_now = datetime.datetime.now
+_UTC = datetime.UTC
 #: orjson options of a wire line: integer keys are written as strings, as ``json.dumps`` does.
 _WIRE_OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -108,36 +110,43 @@ class Tracker:
         """
         frames = ctx.current()
         source = source or frames.source
-        validated = self._validate(name, source, data, frames, user, on_invalid)
+        validated: Validated | None
+        if hub_settings.VALIDATE:
+            try:
+                validated = registry.validate(name, source, data, strict=hub_settings.STRICT_FIELDS)
+            except InvalidEventError as exc:  # UnknownEventError too
+                validated = self._refused(exc, name, source, data, frames, user, on_invalid)
+        else:
+            validated = self._untyped(name, source, {} if data is None else data)
         if validated is None:
             return None
         table = routes()
         envelope = self._envelope(
             validated, source, frames, user, course_content_node, course_id, page, context, table.any_pii
         )
-        return self._dispatch(envelope, frames, table)
+        return self._dispatch(envelope, table)
 
-    def _validate(
-        self, name: str, source: str, data: Any, frames: ctx.Frames, user: Any, on_invalid: str | None
+    def _refused(
+        self,
+        error: InvalidEventError,
+        name: str,
+        source: str,
+        data: Any,
+        frames: ctx.Frames,
+        user: Any,
+        on_invalid: str | None,
     ) -> Validated | None:
-        """The event as it will be delivered, or ``None`` when the policy holds it back.
+        """What becomes of an event the catalog refused: delivered as it came, or ``None`` when held back.
 
         ``on_invalid`` (``"raise"``, ``"record"``, ``"record_and_raise"`` or
         ``"deliver"``) overrides the settings for this call.
         """
-        payload = {} if data is None else data
-        if not hub_settings.VALIDATE:
-            return self._untyped(name, source, payload)
-        try:
-            return registry.validate(name, source, data, strict=hub_settings.STRICT_FIELDS)
-        except UnknownEventError as exc:
+        if isinstance(error, UnknownEventError):
             mode = on_invalid or {"deliver": "deliver", "accept": "accept", "record": "record"}.get(
                 hub_settings.UNREGISTERED_EVENTS, "raise"
             )
-            error: InvalidEventError = exc
-        except InvalidEventError as exc:
+        else:
             mode = on_invalid or hub_settings.INVALID_SERVER_EVENTS
-            error = exc
         user_id = self._user_id(user, frames)
         path = frames.request.path if frames.request is not None else ""
         if mode in ("deliver", "accept"):
@@ -145,7 +154,7 @@ class Tracker:
                 invalid.note_delivered(
                     name=name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
                 )
-            return self._untyped(name, source, payload)
+            return self._untyped(name, source, {} if data is None else data)
         if mode in ("record", "record_and_raise"):
             invalid.record(
                 name=error.name, source=source, payload=data, errors=error.errors, user_id=user_id, path=path
@@ -190,92 +199,85 @@ class Tracker:
         context: Mapping[str, Any] | None,
         with_pii: bool,
     ) -> Envelope:
-        values = {**frames.values, **context} if context else frames.values
+        acting = self._user(user, frames)
+        scope = _frame_scope(frames, acting, course_id, with_pii)
+        event_context = scope.context
+        if course_content_node is not None or (context and not ctx.CONTEXT_FIELDS.isdisjoint(context)):
+            # The node or the call's own context members change what the frame resolved: resolve
+            # this event's context again (the request fields and the anonymous id stay the scope's).
+            if course_content_node is None and context:
+                event_context = scope.called_with(context, frames, acting, course_id)
+            else:
+                node = hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
+                values = {**frames.values, **context} if context else frames.values
+                event_context = _event_context(
+                    values, frames.request, acting, course_id, node, event_context.anonymous_user_id
+                )
+        elif context:  # further members only: the frame's context plus these
+            event_context = event_context.extended(context)
         request = frames.request
-        user = self._user(user, frames)
-
-        node = (
-            hub_settings.CONTENT_NODE_RESOLVER(course_content_node)
-            if course_content_node is not None
-            else None
-        )
-        course = ctx.course_info(
-            course_id
-            or (node.course_id if node is not None else "")
-            or values.get("course_id", "")
-            or (ctx.course_id_from_path(request.path) if request is not None else "")
-        )
-        extra: Mapping[str, Any] = frames.extra
-        if context:
-            extra = {key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS}
-        event_context = EventContext(
-            course_id=course.course_id,
-            org_id=course.org_id or values.get("org_id", ""),
-            path=request.path if request is not None else values.get("path", ""),
-            user_id=user.pk if user is not None else None,
-            anonymous_user_id=anonymous_user_id(user),
-            course_run=course.course_run,
-            course_slug=course.course_slug,
-            module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
-            section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
-            unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
-            module=(node.module if node is not None else None) or values.get("module"),
-            course_user_tags=values.get("course_user_tags"),
-            extra=extra,
-        )
-        return Envelope(
-            id=new_event_id(),
-            name=validated.name,
-            event_type=validated.event_type,
-            event_source=source,
-            time=datetime.datetime.now(datetime.UTC),
-            event=validated.data,
-            context=event_context,
-            username=user.get_username() if with_pii and user is not None else "",
-            ip=request.ip if with_pii and request is not None else "",
-            agent=request.agent if request is not None else "",
-            host=request.host if request is not None else (hub_settings.HOST or _hostname()),
-            referer=request.referer if request is not None else "",
-            accept_language=request.accept_language if request is not None else "",
-            page=page,
-            session=request.session if request is not None else "",
-            pii_fields=_pii_fields(validated.spec.payload) if validated.spec is not None else (),
+        return make_envelope(
+            new_event_id(),
+            validated.name,
+            validated.event_type,
+            source,
+            _now(_UTC),
+            validated.data,
+            event_context,
+            scope.username,
+            scope.ip,
+            scope.agent,
+            scope.host,
+            scope.referer,
+            scope.accept_language,
+            page,
+            request.session if request is not None else "",
+            _pii_fields(validated.spec.payload) if validated.spec is not None else (),
         )
 
-    def _dispatch(self, envelope: Envelope, frames: ctx.Frames, table: Routes) -> Envelope | None:
-        try:
-            for processor in table.shared:
-                envelope = processor(envelope)
-        except DropEvent:
-            return envelope
-        except Exception:
-            logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
-            return None
+    def _dispatch(self, envelope: Envelope, table: Routes) -> Envelope | None:
+        if table.shared:
+            try:
+                for processor in table.shared:
+                    envelope = processor(envelope)
+            except DropEvent:
+                return envelope
+            except Exception:
+                logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
+                return None
         lines: list[tuple[str, bytes]] = []
-        encoded: dict[int, bytes] = {}  # routes that leave the envelope alone share one line
+        # Routes that hand back the same envelope object (most leave it alone) share one line.
+        # The envelopes are kept here, so an identity match is never a recycled id.
+        encoded: list[tuple[Envelope, bytes]] = []
         for route in table.routes:
             try:
                 processed = route.apply(envelope)
             except Exception:
                 logger.exception(
                     "a processor of backend %r failed on event %r; the event is not delivered to it",
-                    route.backend, envelope.name,
+                    route.backend,
+                    envelope.name,
                 )
                 continue
             if processed is None:
                 continue
-            line = encoded.get(id(processed))
-            if line is None:
-                line = encoded[id(processed)] = self._encode(processed, frames)
+            line = b""
+            for seen, seen_line in encoded:
+                if seen is processed:
+                    line = seen_line
+                    break
+            if not line:
+                line = self._encode(processed)
                 if not line:
                     return None
+                encoded.append((processed, line))
             lines.append((route.backend, line))
-        work = unit_of_work.current()
+        add = unit_of_work.current().add
         for backend, line in lines:
-            work.add(backend, line)
+            add(backend, line)
         return envelope
 
-    def _encode(self, envelope: Envelope, frames: ctx.Frames) -> bytes:
+    def _encode(self, envelope: Envelope) -> bytes:
         """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
         try:
             return orjson.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
@@ -289,6 +291,111 @@ class Tracker:
                 path=envelope.context.path,
             )
             return b""
+
+
+def _event_context(
+    values: Mapping[str, Any],
+    request: ctx.RequestInfo | None,
+    user: Any,
+    course_id: str | None,
+    node: Any,
+    anonymous_id: str,
+) -> EventContext:
+    """The ``context`` member from the context values, the request, the user and the content node.
+
+    ``course_content_node`` (through the ``CONTENT_NODE_RESOLVER``) and ``course_id`` win over
+    the context's ``course_id``, which wins over the course the request path names.
+    """
+    course = ctx.course_info(
+        course_id
+        or (node.course_id if node is not None else "")
+        or values.get("course_id", "")
+        or (ctx.course_id_from_path(request.path) if request is not None else "")
+    )
+    return EventContext(
+        course_id=course.course_id,
+        org_id=course.org_id or values.get("org_id", ""),
+        path=request.path if request is not None else values.get("path", ""),
+        user_id=user.pk if user is not None else None,
+        anonymous_user_id=anonymous_id,
+        course_run=course.course_run,
+        course_slug=course.course_slug,
+        module_id=(node.module_id if node is not None else "") or values.get("module_id", ""),
+        section_id=(node.section_id if node is not None else "") or values.get("section_id", ""),
+        unit_id=(node.unit_id if node is not None else "") or values.get("unit_id", ""),
+        module=(node.module if node is not None else None) or values.get("module"),
+        course_user_tags=values.get("course_user_tags"),
+        extra={key: value for key, value in values.items() if key not in ctx.CONTEXT_FIELDS},
+    )
+
+
+class _Scope:
+    """What every event of one frame, user and course shares: the ``context`` member and request fields."""
+
+    __slots__ = ("accept_language", "agent", "context", "host", "ip", "last_call", "referer", "username")
+
+    def __init__(self, frames: ctx.Frames, user: Any, course_id: str | None, with_pii: bool) -> None:
+        request = frames.request
+        self.context = _event_context(frames.values, request, user, course_id, None, anonymous_user_id(user))
+        self.username = user.get_username() if with_pii and user is not None else ""
+        self.ip = request.ip if with_pii and request is not None else ""
+        self.agent = request.agent if request is not None else ""
+        self.host = request.host if request is not None else (hub_settings.HOST or _hostname())
+        self.referer = request.referer if request is not None else ""
+        self.accept_language = request.accept_language if request is not None else ""
+        #: The members of the last ``context=`` resolved here, and the context they gave.
+        self.last_call: tuple[tuple[tuple[str, Any], ...], EventContext] | None = None
+
+    def called_with(
+        self, members: Mapping[str, Any], frames: ctx.Frames, user: Any, course_id: str | None
+    ) -> EventContext:
+        """The context of an event given ``context=members`` (that the envelope models) in this scope.
+
+        Code that passes the same objects on each call (``context={"module": descriptor}``) gets
+        the context resolved for the previous call: the same keys, in the same order, with
+        identical values (held here, so an identity is never a recycled one).
+        """
+        last = self.last_call
+        if last is not None and len(last[0]) == len(members):
+            for (key, value), (given_key, given) in zip(last[0], members.items(), strict=True):
+                if key != given_key or value is not given:
+                    break
+            else:
+                return last[1]
+        values = {**frames.values, **members}
+        anonymous_id = self.context.anonymous_user_id
+        resolved = _event_context(values, frames.request, user, course_id, None, anonymous_id)
+        self.last_call = (tuple(members.items()), resolved)
+        return resolved
+
+
+#: Bumped when ``EVENT_HUB`` changes, so scopes resolved under the old settings are not reused.
+_generation = 0
+#: Scopes kept per frame (frames without a request, such as the empty one, may see many users).
+_MEMO_SIZE = 64
+
+
+@on_reload
+def _new_generation() -> None:
+    global _generation
+    _generation += 1
+
+
+def _frame_scope(frames: ctx.Frames, user: Any, course_id: str | None, with_pii: bool) -> _Scope:
+    """The scope of ``frames`` for ``user`` and ``course_id``: resolved once, then read from the frame's memo.
+
+    The session is not part of it (a login during the request changes the key); the user
+    is keyed by ``pk``.
+    """
+    key = (_generation, user.pk if user is not None else None, course_id, with_pii)
+    memo = frames.memo
+    scope: _Scope | None = memo.get(key)
+    if scope is None:
+        scope = _Scope(frames, user, course_id, with_pii)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = scope
+    return scope
 
 
 #: The process-wide tracker. The module itself offers the same four calls, so
@@ -305,7 +412,7 @@ def track(
 
 def emit(name: str, data: Any = None, **options: Any) -> Envelope | None:
     """:meth:`Tracker.emit` on the process-wide tracker."""
-    return tracker.emit(name, data, **options)
+    return tracker.send(name, data, **options)
 
 
 def send(name: str, data: Any = None, **options: Any) -> Envelope | None:
