@@ -34,7 +34,7 @@ import attrs
 import orjson
 
 from event_hub import context as ctx
-from event_hub import invalid
+from event_hub import invalid, jsonio, metrics
 from event_hub.catalog import Validated, registry
 from event_hub.conf import hub_settings, on_reload
 from event_hub.delivery import unit_of_work
@@ -241,9 +241,11 @@ class Tracker:
                 for processor in table.shared:
                     envelope = processor(envelope)
             except DropEvent:
+                metrics.dropped("*", envelope.name, "filtered")
                 return envelope
             except Exception:
                 logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
+                metrics.dropped("*", envelope.name, "processor_error")
                 return None
         lines: list[tuple[str, bytes]] = []
         # Routes that hand back the same envelope object (most leave it alone) share one line.
@@ -258,8 +260,10 @@ class Tracker:
                     route.backend,
                     envelope.name,
                 )
+                metrics.dropped(route.backend, envelope.name, "processor_error")
                 continue
             if processed is None:
+                metrics.dropped(route.backend, envelope.name, "filtered")
                 continue
             line = b""
             for seen, seen_line in encoded:
@@ -275,12 +279,14 @@ class Tracker:
         add = unit_of_work.current().add
         for backend, line in lines:
             add(backend, line)
+            metrics.emitted(backend, envelope.name)
         return envelope
 
     def _encode(self, envelope: Envelope) -> bytes:
         """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
         try:
-            return orjson.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
+            # jsonio: an integer beyond 64 bits is written exactly (orjson alone refuses it).
+            return jsonio.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
         except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
             invalid.record(
                 name=envelope.name,

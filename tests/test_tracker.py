@@ -235,6 +235,15 @@ class TestXBlockPage:
         assert delivered()[0]["page"] == "x_module"
 
 
+class TestBigIntegers:
+    def test_integer_beyond_64_bits_is_delivered_exactly(self, memory_hub: Callable[..., None]) -> None:
+        """A server event holding 2**70 + 1 is delivered with that exact integer, not refused or rounded."""
+        memory_hub(UNREGISTERED_EVENTS="accept")
+        big = 2**70 + 1
+        assert emit("custom.counter", {"value": big}) is not None
+        assert delivered()[0]["event"] == {"value": big}
+
+
 class TestBadData:
     @pytest.mark.django_db
     def test_unserializable_payload_is_recorded_not_delivered(self, memory_hub: Callable[..., None]) -> None:
