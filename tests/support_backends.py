@@ -7,7 +7,6 @@ seen) is kept in files named by its ``OPTIONS``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import fcntl
 import os
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import orjson
 from celery import Celery, current_app
@@ -26,6 +26,7 @@ from event_hub.backends.base import Backend
 from event_hub.backends.jsonlog import JsonLinesBackend
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope, EventContext
+from tests.support_net import TcpProxy
 
 #: The time of the envelopes :func:`wire_line` builds.
 WIRE_TIME = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
@@ -244,61 +245,11 @@ def queued_batches(broker_url: str, queue: str) -> list[tuple[str, list[bytes], 
     return batches
 
 
-class BrokerProxy:
-    """A TCP proxy in front of the real broker: ``down()`` refuses connections and cuts open ones, ``up()``
-    forwards again, on the same port (so the publisher's broker URL never changes)."""
+class BrokerProxy(TcpProxy):
+    """A :class:`TcpProxy` in front of the real broker, down until :meth:`up`; ``url`` is the broker URL
+    through the proxy (the publisher's URL never changes)."""
 
     def __init__(self, target_url: str) -> None:
-        from urllib.parse import urlparse
-
         target = urlparse(target_url)
-        self.target = (target.hostname or "127.0.0.1", target.port or 6379)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        super().__init__(target.hostname or "127.0.0.1", target.port or 6379)
         self.url = target._replace(netloc=f"127.0.0.1:{self.port}").geturl()
-        self._server: socket.socket | None = None
-        self._sockets: list[socket.socket] = []
-
-    def up(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(16)
-        self._server = server
-        threading.Thread(target=self._serve, args=(server,), daemon=True).start()
-
-    def down(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            with contextlib.suppress(OSError):
-                server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close() alone would not
-            server.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._sockets.clear()
-
-    def _serve(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)

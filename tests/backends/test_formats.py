@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-
 import attrs
 import orjson
 import pytest
 
 from event_hub.backends.formats import compact, openedx, renderer
-from event_hub.envelope import Envelope, EventContext, new_event_id
+from event_hub.envelope import Envelope, EventContext
 from tests.catalog.reference import read_common_fields, require_documents
 from tests.conftest import COMMON_FIELDS
-
-
-@pytest.fixture(name="envelope")
-def fixture_envelope() -> Envelope:
-    return Envelope(
-        id=new_event_id(),
-        name="edx.video.played",
-        event_type="play_video",
-        event_source="mobile",
-        time=datetime.datetime(2014, 3, 3, 16, 19, 5, 584523, tzinfo=datetime.UTC),
-        event={"id": "v1", "code": "mobile", "currentTime": 3.5},
-        context=EventContext(
-            course_id="course-v1:edX+DemoX+2014",
-            org_id="edX",
-            path="/event",
-            user_id=9,
-            anonymous_user_id="a" * 32,
-            course_run="2014",
-            course_slug="edX+DemoX",
-            module_id="chapter1",
-            section_id="seq1",
-            unit_id="vert1",
-            module={"usage_key": "block-v1:edX+DemoX+2014+type@video+block@v1", "display_name": "Intro"},
-            extra={"component": "videoplayer"},
-        ),
-        username="learner",
-        ip="203.0.113.9",
-        agent="Mobile/1.0",
-        host="lms.example.org",
-        page="https://lms.example.org/courses/x",
-    )
 
 
 def _line(rendered: dict) -> dict:
