@@ -78,6 +78,25 @@ def read_unannounced_body(request: HttpRequest) -> None:
     meta["CONTENT_LENGTH"] = str(size)
 
 
+def read_limited(stream: IO[bytes] | None, parser_context: Mapping[str, Any] | None) -> bytes:
+    """The request body, or :class:`RequestTooLarge` past ``API_MAX_BODY_BYTES`` (announced or read)."""
+    limit: int = hub_settings.API_MAX_BODY_BYTES
+    request = (parser_context or {}).get("request")
+    if request is not None:
+        try:
+            announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            announced = 0
+        if announced > limit:
+            raise RequestTooLarge(f"Request body too large: {announced} bytes, at most {limit} accepted.")
+    if stream is None:
+        return b""
+    body = stream.read(limit + 1)
+    if len(body) > limit:
+        raise RequestTooLarge(f"Request body too large: at most {limit} bytes accepted.")
+    return body
+
+
 class JSONParser(BaseParser):
     """Parse a JSON body with orjson, within ``API_MAX_BODY_BYTES``."""
 
@@ -89,18 +108,7 @@ class JSONParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit: int = hub_settings.API_MAX_BODY_BYTES
-        request = (parser_context or {}).get("request")
-        if request is not None:
-            try:
-                announced = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                announced = 0
-            if announced > limit:
-                raise RequestTooLarge(f"Request body too large: {announced} bytes, at most {limit} accepted.")
-        body = stream.read(limit + 1)
-        if len(body) > limit:
-            raise RequestTooLarge(f"Request body too large: at most {limit} bytes accepted.")
+        body = read_limited(stream, parser_context)
         try:
             return jsonio.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -33,10 +33,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from event_hub.api.contract import ErrorMap
-from event_hub.api.parsers import RequestTooLarge
+from event_hub.api.parsers import read_limited
 from event_hub.api.serializers import EventErrors, parse_event, send_event
 from event_hub.api.views import TrackingView
-from event_hub.conf import hub_settings
 
 FORM = "application/x-www-form-urlencoded"
 #: The form fields ``Logger.log`` sends, as the keys of the tracking API's browser shape.
@@ -81,11 +80,7 @@ class FormParser(BaseParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        limit: int = hub_settings.API_MAX_BODY_BYTES
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise RequestTooLarge(f"Request body too large: at most {limit} bytes accepted.")
-        return browser_event(QueryDict(body, encoding="utf-8"))
+        return browser_event(QueryDict(read_limited(stream, parser_context), encoding="utf-8"))
 
 
 class PlatformEventView(TrackingView):
