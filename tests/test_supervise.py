@@ -42,6 +42,13 @@ def supervise(
     return process
 
 
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
 class TestSupervise:
     def test_command_that_exits_is_started_again(
         self, tmp_path: Path, supervisor: list[subprocess.Popen[bytes]]
@@ -62,6 +69,8 @@ class TestSupervise:
         supervise(tmp_path, "sleep 600", supervisor)
         wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "", what="first pid", timeout=30)
         first = int(pidfile.read_text())
+        # setsid makes the child a group leader just after its pid is written: wait for that.
+        wait_for(lambda: _group_of(first) == first, what="the first command's own process group", timeout=30)
         os.killpg(first, signal.SIGKILL)
         wait_for(
             lambda: pidfile.read_text().strip() not in ("", str(first)),
