@@ -1,7 +1,8 @@
 """docs/quickstart.rst, followed word for word: a throwaway project built from its commands and blocks.
 
-The sections "From ``startproject`` to events in the log" and "Events on the Open edX event
-bus" (it needs Redis on 127.0.0.1:6379) are parsed, in that order: console lines
+The sections "From ``startproject`` to events in the log", "Events on the Open edX event bus"
+(it needs Redis on 127.0.0.1:6379) and "Events at a Segment endpoint" are parsed, in that order:
+console lines
 starting with ``$`` are run with a shell in an empty folder, Python blocks are appended
 to the file their caption names, in page order. ``pip install`` lines are the one thing
 not run: the package under test is already installed, in the environment of the Python
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "quickstart.rst"
 SECTION = "From ``startproject`` to events in the log"
 BUS_SECTION = "Events on the Open edX event bus"
+SEGMENT_SECTION = "Events at a Segment endpoint"
 BLOCK = re.compile(
     r"^(?P<indent> *)\.\. code-block:: (?P<lang>\w+)\n(?P<options>(?:(?P=indent) +:.*\n)*)\n", re.MULTILINE
 )
@@ -73,7 +75,8 @@ class TestQuickstart:
         assert "file" in kinds
 
     def test_walk_through(self, tmp_path: Path) -> None:
-        """Running the steps in an empty folder ends with the event in tracking.log, then on the bus."""
+        """Running the steps in an empty folder ends with the event in tracking.log, on the bus, then at the
+        Segment sink."""
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         if not os.environ.get("EVENT_HUB_QUICKSTART_INSTALLED"):
@@ -85,6 +88,8 @@ class TestQuickstart:
         assert event["event"] == {"report_type": "grades"}
         output = walk(steps(section(page, BUS_SECTION)), tmp_path, env)
         assert output.strip() == "org.openedx.analytics.tracking.event.emitted.v1"
+        output = walk(steps(section(page, SEGMENT_SECTION)), tmp_path, env)
+        assert output.strip() == "edx.instructor.report.requested"
 
 
 def walk(found: list[tuple[str, str]], folder: Path, env: dict[str, str]) -> str:
