@@ -5,9 +5,10 @@ Set by ``api_load.py`` in the environment of the gunicorn process:
 * ``BENCH_API_TMP``: the folder (SQLite database, JSON-lines log);
 * ``BENCH_API_DELIVERY``: ``celery`` (publish to ``BENCH_API_BROKER``, default Redis
   127.0.0.1:6379 db 13) or ``sync`` (JSON-lines backend written in the request).
-* ``BENCH_API_HANDOFF``: ``direct`` (the request publishes) or ``spool`` (the request appends
-  to a spool file in ``$BENCH_API_TMP/spool-spool``; a thread publishes every
-  ``BENCH_API_SPOOL_FLUSH_SECONDS``, default 0.05 as in production).
+* ``BENCH_API_HANDOFF``: ``spool`` (the default of ``HANDOFF``: the request appends to a spool
+  file in ``$BENCH_API_TMP/spool-spool``; a thread publishes every
+  ``BENCH_API_SPOOL_FLUSH_SECONDS``, when given, else the default ``SPOOL_FLUSH_SECONDS``) or
+  ``direct`` (the request publishes). Unset: the defaults.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from devsite.settings import *  # noqa: F403 - the dev host, as served
 from devsite.settings import INSTALLED_APPS, MIDDLEWARE
 
 BENCH_API_TMP = Path(os.environ["BENCH_API_TMP"])
-DELIVERY = os.environ.get("BENCH_API_DELIVERY", "sync")
-HANDOFF = os.environ.get("BENCH_API_HANDOFF", "direct")
+DELIVERY = os.environ.get("BENCH_API_DELIVERY", "celery")
+HANDOFF = os.environ.get("BENCH_API_HANDOFF", "")
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -39,9 +40,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 EVENT_HUB = {
     "DELIVERY": DELIVERY,
-    "HANDOFF": HANDOFF,
-    "SPOOL_DIR": str(BENCH_API_TMP / f"spool-{HANDOFF}"),
-    "SPOOL_FLUSH_SECONDS": float(os.environ.get("BENCH_API_SPOOL_FLUSH_SECONDS", "0.05")),
+    "SPOOL_DIR": str(BENCH_API_TMP / f"spool-{HANDOFF or 'default'}"),
     "BACKENDS": {
         "tracking_log": {
             "ENGINE": "event_hub.backends.jsonlog.JsonLinesBackend",
@@ -53,6 +52,11 @@ EVENT_HUB = {
     "API_THROTTLE_RATES": {"anon": "100000000/minute", "user": "100000000/minute"},
     "API_ANONYMOUS_EVENTS": ["play_video"],
 }
+
+if HANDOFF:
+    EVENT_HUB["HANDOFF"] = HANDOFF
+if os.environ.get("BENCH_API_SPOOL_FLUSH_SECONDS"):
+    EVENT_HUB["SPOOL_FLUSH_SECONDS"] = float(os.environ["BENCH_API_SPOOL_FLUSH_SECONDS"])
 
 LOGGING = {
     "version": 1,
