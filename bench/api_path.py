@@ -162,7 +162,9 @@ def main() -> None:
         "bare view (parse only)": lambda: post("/bench/bare"),
         "server emit": server_emit,
     }
-    c.print_header(f"/api/tracking in process: µs per event, batches of {size} play_video, default configuration")
+    c.print_header(
+        f"/api/tracking in process: µs per event, batches of {size} play_video, default configuration"
+    )
     print(
         f"DELIVERY={hub_settings.DELIVERY}, HANDOFF={hub_settings.HANDOFF}; "
         f"{args.requests} requests (or units of work) per round and case"
@@ -175,7 +177,9 @@ def main() -> None:
     rows = []
     for label in ("api batch (token)", "api batch (session)"):
         api_us = figures[label][0]
-        rows.append((f"{label} / server emit", f"{api_us / emit_us:.2f}x", "<= 2x", _met(api_us / emit_us <= 2)))
+        rows.append(
+            (f"{label} / server emit", f"{api_us / emit_us:.2f}x", "<= 2x", _met(api_us / emit_us <= 2))
+        )
         rows.append(
             (
                 f"{label} minus bare view / server emit",
