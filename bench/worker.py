@@ -52,6 +52,7 @@ def main() -> None:
 
     from bench.celery_app import app
     from event_hub.backends import get_backend
+    from event_hub.delivery.batch import Batch
     from event_hub.delivery.tasks import deliver_batch
 
     lines = c.event_hub_lines(tmp, BATCH)
@@ -62,7 +63,7 @@ def main() -> None:
 
     def run_case() -> int:
         with override_settings(EVENT_HUB=config):
-            deliver_batch.run("tracking_log", payload, "warm-up")
+            deliver_batch.run("tracking_log", payload, uuid.uuid4().hex)
             c.truncate(log)
             ids = [uuid.uuid4().hex for _ in range(args.batches)]
             started = time.perf_counter_ns()
@@ -72,7 +73,7 @@ def main() -> None:
 
     def apply_case() -> int:
         with override_settings(EVENT_HUB=config):
-            deliver_batch.apply(args=("tracking_log", payload, "warm-up"))
+            deliver_batch.apply(args=("tracking_log", payload, uuid.uuid4().hex))
             c.truncate(log)
             ids = [uuid.uuid4().hex for _ in range(args.batches)]
             started = time.perf_counter_ns()
@@ -83,11 +84,12 @@ def main() -> None:
     def backend_case() -> int:
         with override_settings(EVENT_HUB=config):
             backend = get_backend("tracking_log")
-            backend.deliver(lines)
+            backend.deliver(Batch(backend="tracking_log", lines=lines))
             c.truncate(log)
+            batches = [Batch(backend="tracking_log", lines=lines) for _ in range(args.batches)]
             started = time.perf_counter_ns()
-            for _ in range(args.batches):
-                backend.deliver(lines)
+            for batch in batches:
+                backend.deliver(batch)
             return time.perf_counter_ns() - started
 
     labels = {
@@ -138,6 +140,8 @@ def _real_worker(app: Any, tmp: Path, lines: list[bytes], payload: str, batches:
     from django.conf import settings
     from django.test import override_settings
 
+    from event_hub.backends import get_backend
+    from event_hub.delivery import spool
     from event_hub.delivery.batch import Batch
     from event_hub.delivery.handoff import hand_off
 
@@ -147,7 +151,13 @@ def _real_worker(app: Any, tmp: Path, lines: list[bytes], payload: str, batches:
     log = tmp / "worker-tracking.log"
     config = c.hub_config(tmp, DELIVERY="celery")
     config["BACKENDS"]["tracking_log"]["OPTIONS"]["path"] = str(log)
-    expected_bytes = batches * (len(payload.encode()) + 1)
+    # The file holds the backend's rendering of each line: measure one batch's bytes first.
+    probe = tmp / "probe-tracking.log"
+    probe_config = c.hub_config(tmp)
+    probe_config["BACKENDS"]["tracking_log"]["OPTIONS"]["path"] = str(probe)
+    with override_settings(EVENT_HUB=probe_config):
+        get_backend("tracking_log").deliver(Batch(backend="tracking_log", lines=lines))
+    expected_bytes = batches * probe.stat().st_size
     worker_out = tmp / "worker.out"
 
     print(
@@ -158,6 +168,8 @@ def _real_worker(app: Any, tmp: Path, lines: list[bytes], payload: str, batches:
         started = time.perf_counter()
         for _ in range(batches):
             hand_off(Batch(backend="tracking_log", lines=lines))
+        if not spool.flush(timeout=120):  # the default hand-off spools: publish what it holds
+            raise SystemExit("the spool could not be published")
         publish_s = time.perf_counter() - started
     queued = broker.llen(QUEUE)
     print(f"published {queued} messages in {publish_s * 1e3:.0f} ms; starting the worker")
