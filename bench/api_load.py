@@ -83,7 +83,9 @@ async def _one(host: str, port: int, request: bytes) -> int:
     return int(response[9:12])
 
 
-async def _load(host: str, port: int, request: bytes, seconds: float, max_requests: int) -> dict[str, Any]:
+async def _load(
+    host: str, port: int, request: bytes, seconds: float, max_requests: int, concurrency: int = CONCURRENCY
+) -> dict[str, Any]:
     statuses: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
     sent = 0
@@ -96,7 +98,7 @@ async def _load(host: str, port: int, request: bytes, seconds: float, max_reques
             statuses[status] = statuses.get(status, 0) + 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return {"elapsed": time.perf_counter() - started, "statuses": statuses}
 
 
@@ -107,13 +109,14 @@ def loader_main(spec_path: str) -> None:
     reads the worker's CPU time meanwhile), load, print the outcome as one JSON line.
     """
     spec = json.loads(Path(spec_path).read_text())
+    concurrency = spec.get("concurrency", CONCURRENCY)
     for phase in spec["phases"]:
         request = phase["request"].encode("latin-1")
-        asyncio.run(_load(spec["host"], phase["port"], request, spec["warmup"], 10**9))
+        asyncio.run(_load(spec["host"], phase["port"], request, spec["warmup"], 10**9, concurrency))
         print("ready", flush=True)
         sys.stdin.readline()
         outcome = asyncio.run(
-            _load(spec["host"], phase["port"], request, spec["seconds"], spec["max_requests"])
+            _load(spec["host"], phase["port"], request, spec["seconds"], spec["max_requests"], concurrency)
         )
         print(json.dumps({"name": phase["name"], **outcome}), flush=True)
 
@@ -159,6 +162,8 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     """Migrate the database, create the benchmark user; return its DRF token and a signed-in session."""
     manage = [sys.executable, "-m", "django"]
     subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    if env.get("BENCH_API_DATABASE_URL"):  # a database of a server, kept between runs: empty it
+        subprocess.run([*manage, "flush", "--no-input", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
     script = (
         "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
         "from django.contrib.sessions.backends.db import SessionStore; "
@@ -190,13 +195,18 @@ def wait_until_served(port: int, server: subprocess.Popen[bytes], timeout: float
 
 def worker_pid(master: int) -> int:
     """The pid of gunicorn's (only) worker."""
+    return worker_pids(master, 1)[0]
+
+
+def worker_pids(master: int, count: int) -> list[int]:
+    """The pids of gunicorn's ``count`` workers (once they all run)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
+        if len(children) >= count:
+            return [int(child) for child in children]
         time.sleep(0.1)
-    raise SystemExit("gunicorn started no worker")
+    raise SystemExit(f"gunicorn started fewer than {count} workers")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -276,8 +286,8 @@ def phases(ports: dict[str, int], credentials: dict[str, str]) -> list[dict[str,
     return out
 
 
-def start_server(env: dict[str, str], handoff: str) -> tuple[subprocess.Popen[bytes], int]:
-    """gunicorn (one sync worker) serving the dev host with ``handoff``; returns it and its port."""
+def start_server(env: dict[str, str], handoff: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn (``workers`` sync workers) serving the dev host with ``handoff``; returns it and its port."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -286,7 +296,7 @@ def start_server(env: dict[str, str], handoff: str) -> tuple[subprocess.Popen[by
             "gunicorn",
             "devsite.wsgi:application",
             "--workers",
-            "1",
+            str(workers),
             "--worker-class",
             "sync",
             "--bind",

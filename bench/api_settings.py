@@ -3,6 +3,8 @@
 Set by ``api_load.py`` in the environment of the gunicorn process:
 
 * ``BENCH_API_TMP``: the folder (SQLite database, JSON-lines log);
+* ``BENCH_API_DATABASE_URL``: another database instead of SQLite (e.g.
+  ``postgres://postgres@127.0.0.1:5432/bench``; emptied by ``bench/scaleout.py`` before use);
 * ``BENCH_API_DELIVERY``: ``celery`` (publish to ``BENCH_API_BROKER``, default Redis
   127.0.0.1:6379 db 13) or ``sync`` (JSON-lines backend written in the request).
 * ``BENCH_API_HANDOFF``: ``spool`` (the default of ``HANDOFF``: the request appends to a spool
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import dj_database_url
 
 from devsite.settings import *  # noqa: F403 - the dev host, as served
 from devsite.settings import INSTALLED_APPS, MIDDLEWARE
@@ -35,6 +39,9 @@ DATABASES = {
         "CONN_MAX_AGE": None,  # as a deployment would (devsite: 60 s)
     }
 }
+if os.environ.get("BENCH_API_DATABASE_URL"):
+    # Several gunicorn workers share the outbox: SQLite serialises their writes, a server does not.
+    DATABASES["default"] = dj_database_url.parse(os.environ["BENCH_API_DATABASE_URL"], conn_max_age=None)
 CELERY_BROKER_URL = os.environ.get("BENCH_API_BROKER", "redis://127.0.0.1:6379/13")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
