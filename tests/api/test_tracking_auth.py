@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils.functional import LazyObject
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from event_hub.tracker import tracker
 from tests.api.api_support import (
     BROWSER_PLAY,
     DESIGN_NOTE_VIDEO,
@@ -114,6 +116,25 @@ class TestSessionAndCsrf:
         response = post(csrf_client, {"events": [BROWSER_PLAY, PAGE_CLOSE]}, HTTP_X_CSRFTOKEN=token)
         assert response.status_code == 202
         assert [event["context"]["user_id"] for event in events()] == [user.pk, user.pk]
+
+    def test_tracker_gets_the_user_itself(
+        self, csrf_client: APIClient, user: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each event of a session request is sent for the user object, not the middleware's lazy proxy."""
+        sent_for: list[Any] = []
+        send = tracker.send
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            sent_for.append(kwargs["user"])
+            return send(*args, **kwargs)
+
+        monkeypatch.setattr(tracker, "send", spy)
+        token = csrf_token(csrf_client)
+        response = post(csrf_client, {"events": [BROWSER_PLAY, PAGE_CLOSE]}, HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == 202
+        assert len(sent_for) == 2
+        assert all(type(sent) is type(user) and sent.pk == user.pk for sent in sent_for)
+        assert not any(isinstance(sent, LazyObject) for sent in sent_for)
 
     def test_csrf_off(self, user_client: APIClient) -> None:
         """With CSRF checks off (Django's test client default) a signed-in post passes without a token."""
