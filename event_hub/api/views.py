@@ -61,7 +61,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def unwrap(user: LazyObject) -> Any:
+def unwrap(user: Any) -> Any:
     """The object behind a lazy user (evaluating it if nobody has yet)."""
     if user._wrapped is empty:
         user._setup()
