@@ -6,8 +6,9 @@ Run: ``.venv/bin/python bench/scaleout.py`` (``--processes 1,2,4``, ``--png scal
 Both run in the **default** configuration (``DELIVERY="celery"``, ``HANDOFF="spool"``), broker
 ``BENCH_BROKER_URL`` (default Redis 127.0.0.1:6379 db 14, emptied before and after).
 
-* **delivery**: ``--batches`` batches of 100 realistic wire lines are published
-  (``deliver_batch.apply_async``), then ``celery -A bench.celery_app worker -c P`` (prefork,
+* **delivery**: ``--batches`` batches of 100 realistic wire lines are handed off as requests
+  hand them off (into the spool; its publisher coalesces them, up to ``SPOOL_MAX_BATCH_EVENTS``
+  events per message), then ``celery -A bench.celery_app worker -c P`` (prefork,
   prefetch 1, acks late: as ``devsite`` runs it) starts; the rate is taken from the first line
   landing in the JSON-lines file to the last (startup excluded). One worker node, ``P`` pool
   processes, one queue, one file (each batch is one ``flock``-ed append).
@@ -35,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,12 @@ def delivery(processes: list[int], batches: int) -> dict[int, dict[str, float]]:
 
     from bench.celery_app import app
     from event_hub.backends import get_backend
+    from event_hub.delivery import spool
     from event_hub.delivery.batch import Batch
-    from event_hub.delivery.tasks import deliver_batch
+    from event_hub.delivery.handoff import hand_off
 
     tmp = Path(settings.BENCH_TMP)
     lines = c.event_hub_lines(tmp, BATCH)
-    payload = b"\n".join(lines).decode()
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.ping()
     results: dict[int, dict[str, float]] = {}
@@ -73,12 +73,14 @@ def delivery(processes: list[int], batches: int) -> dict[int, dict[str, float]]:
             per_batch = log.stat().st_size
             log.unlink()
         broker.flushdb()
-        for _ in range(batches):
-            deliver_batch.apply_async(args=("tracking_log", payload, uuid.uuid4().hex))
-        if broker.llen("celery") != batches:
-            raise SystemExit(
-                f"{broker.llen('celery')} of {batches} batches in the queue of {app.conf.broker_url}"
-            )
+        with override_settings(EVENT_HUB=config):
+            # As requests hand off in the default configuration: into the spool, published coalesced.
+            for _ in range(batches):
+                hand_off(Batch(backend="tracking_log", lines=lines))
+            if not spool.flush(timeout=120):
+                raise SystemExit("the spool could not be published")
+        if not broker.llen("celery"):
+            raise SystemExit(f"nothing in the queue of {app.conf.broker_url}")
         expected = batches * per_batch
         env = {
             **os.environ,
