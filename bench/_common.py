@@ -210,7 +210,8 @@ def varied_problem_check(index: int) -> dict[str, Any]:
 
 
 def event_hub_lines(tmp: Path, count: int) -> list[bytes]:
-    """``count`` JSON lines exactly as event_hub renders varied sample events inside a request."""
+    """``count`` wire lines, exactly as a unit of work collects them for a backend, of varied
+    sample events emitted inside a request (what a batch carries to the broker and the worker)."""
     from django.test import override_settings
 
     from event_hub import context as ctx
@@ -219,18 +220,17 @@ def event_hub_lines(tmp: Path, count: int) -> list[bytes]:
     from event_hub.tracker import emit, tracker
 
     request = FakeRequest()
-    log = tmp / "tracking.log"
-    truncate(log)
     with (
-        override_settings(EVENT_HUB=hub_config(tmp)),
+        override_settings(EVENT_HUB=hub_config(tmp, BATCH_MAX_EVENTS=count + 1, BATCH_MAX_SECONDS=3600)),
         ctx.push("request", request=request_info(request)),  # type: ignore[arg-type]
-        unit_of_work(),
+        unit_of_work() as work,
         tracker.context("module", module=MODULE),
     ):
         for index in range(count):
             emit("problem_check", varied_problem_check(index))
-    lines = log.read_bytes().splitlines()
-    log.unlink()
+        lines = list(work._lines["tracking_log"])
+        work._lines.clear()  # taken here: nothing to hand off
+        work._started.clear()
     return lines
 
 

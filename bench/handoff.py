@@ -27,7 +27,114 @@ import _common as c
 
 BATCH_SIZES = (1, 10, 100)
 EVENTS = 2000
+UNITS = 900
 QUEUE = "celery"
+
+
+def target(
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    line: bytes,
+    spooling: bool,
+    max_spooled: int,
+    broker: Any,
+) -> None:
+    """The goal of issue 14: what a request that emits one event pays to hand it off, against one
+    Celery publish of the same one-event batch; and what the publisher thread pays per event later."""
+    from django.test import override_settings
+
+    from event_hub.delivery import spool
+    from event_hub.delivery.batch import Batch
+    from event_hub.delivery.tasks import deliver_batch
+    from event_hub.delivery.unit_of_work import UnitOfWork
+
+    units = args.units
+    if spooling and units >= max_spooled:
+        units = max_spooled - 1  # the publisher would wake in the timed loop; keep the request side alone
+    background: list[int] = []
+
+    def hub() -> int:
+        with override_settings(EVENT_HUB=config):
+            warm = UnitOfWork()
+            warm.add("tracking_log", line)
+            warm.flush()
+            spool.flush()
+            broker.delete(QUEUE)
+            started = time.perf_counter_ns()
+            for _ in range(units):
+                work = UnitOfWork()
+                work.add("tracking_log", line)
+                work.flush()
+            elapsed = time.perf_counter_ns() - started
+            if spooling:
+                started = time.perf_counter_ns()
+                if not spool.flush(timeout=60):
+                    raise SystemExit("the spool could not be published")
+                background.append(time.perf_counter_ns() - started)
+        broker.delete(QUEUE)
+        return elapsed
+
+    payload = line.decode()
+
+    def bare() -> int:
+        deliver_batch.apply_async(args=("tracking_log", payload, "warm"))
+        broker.delete(QUEUE)
+        started = time.perf_counter_ns()
+        for _ in range(units):
+            batch = Batch(backend="tracking_log", lines=[line])
+            deliver_batch.apply_async(args=(batch.backend, batch.payload, batch.id))
+        elapsed = time.perf_counter_ns() - started
+        broker.delete(QUEUE)
+        return elapsed
+
+    c.print_header("hand-off of a request that emits one event, default configuration (goal of issue 14)")
+    print(
+        f"{units} units of work of one event per round; the same one-event batch published with "
+        "deliver_batch.apply_async, side by side"
+    )
+    results = c.side_by_side([("hub", hub), ("bare", bare)])
+    hub_us = c.per_unit(results["hub"], units)
+    bare_us = c.per_unit(results["bare"], units)
+    rows = [
+        ("event_hub: unit of work ends, batch handed off (request side)", c.fmt_us(*hub_us)),
+        ("Celery: deliver_batch.apply_async of the same batch", c.fmt_us(*bare_us)),
+    ]
+    if spooling:
+        publisher = c.per_unit(background[-c.REPEATS :], units)
+        rows.append(
+            (
+                f"event_hub: publisher thread, later (hold + publish, <= {max_spooled} events/message)",
+                c.fmt_us(*publisher),
+            )
+        )
+    print()
+    c.print_table(["µs per one-event request", "median (min..max)"], rows)
+    ratio = hub_us[0] / bare_us[0]
+    print()
+    c.print_table(
+        ["ratio", "value", "goal", ""],
+        [
+            (
+                "request-side hand-off / one Celery publish",
+                f"{ratio:.3f} (1/{1 / ratio:.0f})",
+                "<= 1/10",
+                "met" if ratio <= 0.1 else "MISSED",
+            )
+        ]
+        + (
+            [
+                (
+                    "request side + publisher share / one Celery publish",
+                    f"{(hub_us[0] + publisher[0]) / bare_us[0]:.3f}",
+                    "(whole cost)",
+                    "",
+                )
+            ]
+            if spooling
+            else []
+        ),
+    )
+    print()
 
 
 def main() -> None:
@@ -36,7 +143,13 @@ def main() -> None:
         "--events", type=int, default=EVENTS, help="events published per repeat and batch size"
     )
     parser.add_argument(
-        "--handoff", choices=("direct", "spool"), default="direct", help="HANDOFF of event_hub"
+        "--handoff",
+        choices=("direct", "spool"),
+        default=None,
+        help="HANDOFF of event_hub (default: the setting's default, spool)",
+    )
+    parser.add_argument(
+        "--units", type=int, default=UNITS, help="one-event units of work per round in the target table"
     )
     args = parser.parse_args()
 
@@ -47,6 +160,7 @@ def main() -> None:
     from eventtracking.backends.async_routing import AsyncRoutingBackend
 
     from bench.celery_app import app
+    from event_hub.conf import hub_settings
     from event_hub.delivery import spool
     from event_hub.delivery.unit_of_work import UnitOfWork
     from event_hub.models import OutboxBatch
@@ -57,11 +171,18 @@ def main() -> None:
 
     lines = c.event_hub_lines(tmp, max(BATCH_SIZES))
     event = c.event_tracking_event()
-    celery_config = c.hub_config(tmp, DELIVERY="celery")
-    spooling = args.handoff == "spool"
+    celery_config = c.hub_config(tmp, DELIVERY="celery", SPOOL_DIR=str(tmp / "spool"))
+    if args.handoff:
+        celery_config["HANDOFF"] = args.handoff
+    with override_settings(EVENT_HUB=celery_config):
+        handoff = hub_settings.HANDOFF
+        max_spooled = hub_settings.SPOOL_MAX_BATCH_EVENTS
+    spooling = handoff == "spool"
     if spooling:
-        # The publisher thread never wakes by itself: spool.flush() publishes in the timed section.
-        celery_config.update(HANDOFF="spool", SPOOL_DIR=str(tmp / "spool"), SPOOL_FLUSH_SECONDS=3600)
+        # The publisher thread never wakes by time: spool.flush() publishes in the timed section.
+        celery_config.update(SPOOL_FLUSH_SECONDS=3600)
+
+    target(args, celery_config, lines[0], spooling, max_spooled, broker)
     appends: dict[int, list[int]] = {size: [] for size in BATCH_SIZES}
     peer = AsyncRoutingBackend(backend_name="tracking_logs")
     published: dict[tuple[str, int], tuple[int, int]] = {}
@@ -119,7 +240,7 @@ def main() -> None:
     for size in BATCH_SIZES:
         cases += [(f"event_hub/{size}", hub_case(size)), (f"event-tracking/{size}", peer_case(size))]
 
-    c.print_header(f"hand-off: amortised publish cost per event to Redis (no worker); HANDOFF={args.handoff}")
+    c.print_header(f"hand-off: amortised publish cost per event to Redis (no worker); HANDOFF={handoff}")
     print(
         f"broker {settings.CELERY_BROKER_URL}, celery {_version('celery')}, kombu {_version('kombu')}; "
         f"{args.events} events per repeat and batch size; "

@@ -107,10 +107,11 @@ DEFAULTS: dict[str, Any] = {
     # DRF authentication classes (import paths) of the tracking API. Session authentication
     # enforces CSRF; mobile apps send a DRF token (add a JWT class for JWT).
     "API_AUTHENTICATION": [
-        "rest_framework.authentication.SessionAuthentication",
+        "event_hub.api.authentication.CachedSessionAuthentication",
         "event_hub.api.authentication.CachedTokenAuthentication",
     ],
-    # Seconds a process remembers a DRF token's user (CachedTokenAuthentication); 0 = always ask the DB.
+    # Seconds a process remembers a DRF token's or a session's user (CachedTokenAuthentication,
+    # CachedSessionAuthentication); 0 = always ask the DB.
     "API_TOKEN_CACHE_SECONDS": 30,
     # Event names (fnmatch patterns, e.g. "edx.ui.lms.*") anonymous clients may post; [] = none.
     "API_ANONYMOUS_EVENTS": [],

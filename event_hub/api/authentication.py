@@ -2,8 +2,9 @@
 
 The default pair covers both kinds of client:
 
-* browsers: ``SessionAuthentication``, which enforces CSRF (the token goes in
-  the ``X-CSRFToken`` header);
+* browsers: :class:`CachedSessionAuthentication`, DRF's ``SessionAuthentication`` (which
+  enforces CSRF: the token goes in the ``X-CSRFToken`` header) that remembers a session's user
+  for ``API_TOKEN_CACHE_SECONDS``;
 * mobile apps: :class:`CachedTokenAuthentication`, DRF's ``Authorization: Token <key>``
   that remembers a token's user for ``API_TOKEN_CACHE_SECONDS``. Add
   ``rest_framework_simplejwt.authentication.JWTAuthentication`` for JWTs.
@@ -17,10 +18,14 @@ import functools
 import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model, user_logged_out
 from django.db.models.signals import post_delete, post_save
+from django.utils.functional import LazyObject, empty
 from django.utils.module_loading import import_string
-from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
+from rest_framework.request import Request
 
 from event_hub.conf import hub_settings, on_reload
 from event_hub.exceptions import ConfigurationError
@@ -91,9 +96,51 @@ class CachedTokenAuthentication(TokenAuthentication):
         return result
 
 
+class CachedSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication, with each session's user remembered ``API_TOKEN_CACHE_SECONDS``.
+
+    Loading a session and its user costs two database queries per request, as much as the rest
+    of a one-event request. CSRF is checked on every request, remembered or not. A remembered
+    session is forgotten at once in this process when its user logs out, its row is deleted
+    (database sessions) or its user is saved (deactivated, password changed), and in other
+    processes after at most ``API_TOKEN_CACHE_SECONDS`` (``0`` turns the memory off). Anonymous
+    sessions are never remembered.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        seconds = hub_settings.API_TOKEN_CACHE_SECONDS
+        key = request._request.COOKIES.get(settings.SESSION_COOKIE_NAME) if seconds else None
+        if not key:
+            return super().authenticate(request)
+        now = time.monotonic()
+        remembered = _session_users.get(key)
+        if remembered is not None and remembered[1] > now:
+            self.enforce_csrf(request)
+            return (remembered[0], None)
+        result = super().authenticate(request)
+        if result is not None:
+            user = result[0]
+            if isinstance(user, LazyObject):
+                if user._wrapped is empty:  # type: ignore[attr-defined]
+                    user._setup()  # type: ignore[attr-defined]
+                user = user._wrapped  # type: ignore[attr-defined]
+            _watch_sessions()
+            if len(_session_users) >= MAX_CACHED_TOKENS:
+                _session_users.clear()
+            _session_users[key] = (user, now + seconds)
+            result = (user, result[1])
+        return result
+
+
+#: Session key -> (user, monotonic expiry). Per process; bounded by MAX_CACHED_TOKENS.
+_session_users: dict[str, tuple[Any, float]] = {}
+_sessions_watched: list[bool] = []
+
+
 def forget_tokens(**kwargs: Any) -> None:
-    """Forget every remembered token (on settings changes, and for tests)."""
+    """Forget every remembered token and session (on settings changes, and for tests)."""
     _token_users.clear()
+    _session_users.clear()
 
 
 on_reload(forget_tokens)
@@ -112,6 +159,33 @@ def _watch(token_model: type) -> None:
     )
 
 
+def _watch_sessions() -> None:
+    """Forget a session when its user logs out, its row is deleted, or its user is saved."""
+    if _sessions_watched:
+        return
+    _sessions_watched.append(True)
+    user_logged_out.connect(_logged_out, weak=False, dispatch_uid="event_hub.api.session_logged_out")
+    post_save.connect(
+        _user_saved, sender=get_user_model(), weak=False, dispatch_uid="event_hub.api.user_saved"
+    )
+    if apps.is_installed("django.contrib.sessions"):
+        post_delete.connect(
+            _session_deleted,
+            sender=apps.get_model("sessions", "Session"),
+            weak=False,
+            dispatch_uid="event_hub.api.session_deleted",
+        )
+
+
+def _logged_out(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    _session_users.pop(getattr(session, "session_key", None) or "", None)
+
+
+def _session_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _session_users.pop(getattr(instance, "session_key", ""), None)
+
+
 def _token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     _token_users.pop(getattr(instance, "key", ""), None)
 
@@ -120,3 +194,6 @@ def _user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     for key, ((user, _), _) in list(_token_users.items()):
         if user.pk == instance.pk:
             _token_users.pop(key, None)
+    for key, (user, _) in list(_session_users.items()):
+        if user.pk == instance.pk:
+            _session_users.pop(key, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.settings import spectacular_settings
@@ -105,3 +106,9 @@ TRACKING_REJECTED = PolymorphicProxySerializer(
     serializers=[ValidationErrorSerializer, BatchResultSerializer],
     resource_type_field_name=None,
 )
+
+
+class CachedSessionScheme(SessionScheme):
+    """The session cookie, for :class:`~event_hub.api.authentication.CachedSessionAuthentication`."""
+
+    target_class = "event_hub.api.authentication.CachedSessionAuthentication"

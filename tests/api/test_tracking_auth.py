@@ -7,9 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.functional import LazyObject
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from event_hub.tracker import tracker
 from tests.api.api_support import (
     BROWSER_PLAY,
     DESIGN_NOTE_VIDEO,
@@ -115,6 +120,25 @@ class TestSessionAndCsrf:
         assert response.status_code == 202
         assert [event["context"]["user_id"] for event in events()] == [user.pk, user.pk]
 
+    def test_tracker_gets_the_user_itself(
+        self, csrf_client: APIClient, user: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each event of a session request is sent for the user object, not the middleware's lazy proxy."""
+        sent_for: list[Any] = []
+        send = tracker.send
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            sent_for.append(kwargs["user"])
+            return send(*args, **kwargs)
+
+        monkeypatch.setattr(tracker, "send", spy)
+        token = csrf_token(csrf_client)
+        response = post(csrf_client, {"events": [BROWSER_PLAY, PAGE_CLOSE]}, HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == 202
+        assert len(sent_for) == 2
+        assert all(type(sent) is type(user) and sent.pk == user.pk for sent in sent_for)
+        assert not any(isinstance(sent, LazyObject) for sent in sent_for)
+
     def test_csrf_off(self, user_client: APIClient) -> None:
         """With CSRF checks off (Django's test client default) a signed-in post passes without a token."""
         assert post(user_client, BROWSER_PLAY).status_code == 201
@@ -123,6 +147,56 @@ class TestSessionAndCsrf:
         """An anonymous post of an allowed type carries no session, so CSRF does not apply."""
         api_hub(API_ANONYMOUS_EVENTS=["page_close"])
         assert post(APIClient(enforce_csrf_checks=True), PAGE_CLOSE).status_code == 201
+
+
+class TestSessionMemory:
+    """A signed-in session's user is remembered for API_TOKEN_CACHE_SECONDS, and forgotten when it ends."""
+
+    def test_session_user_is_remembered(
+        self, csrf_client: APIClient, user: Any, django_assert_num_queries: Any
+    ) -> None:
+        """A session seen a moment ago authenticates without a database query; CSRF is still checked."""
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        with django_assert_num_queries(0):
+            assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        assert post(csrf_client, BROWSER_PLAY).status_code == 403
+        assert [event["context"]["user_id"] for event in events()] == [user.pk, user.pk]
+
+    def test_logout_forgets(self, csrf_client: APIClient) -> None:
+        """After logging out, the old session cookie no longer authenticates."""
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        key = csrf_client.cookies["sessionid"].value
+        csrf_client.logout()
+        csrf_client.cookies["sessionid"] = key
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code in (401, 403)
+        assert len(events()) == 1
+
+    def test_deleted_session_is_forgotten(self, csrf_client: APIClient) -> None:
+        """Deleting the session row (signing a user out everywhere) revokes it at once."""
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        Session.objects.filter(session_key=csrf_client.cookies["sessionid"].value).delete()
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code in (401, 403)
+
+    def test_deactivated_user_is_forgotten(self, csrf_client: APIClient, user: Any) -> None:
+        """Deactivating the user of a remembered session revokes it at once."""
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        user.is_active = False
+        user.save()
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code in (401, 403)
+
+    def test_memory_off(self, csrf_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """With API_TOKEN_CACHE_SECONDS 0 every request loads the session and its user."""
+        api_hub(API_TOKEN_CACHE_SECONDS=0)
+        token = csrf_token(csrf_client)
+        assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        with CaptureQueriesContext(connection) as queries:
+            assert post(csrf_client, BROWSER_PLAY, HTTP_X_CSRFTOKEN=token).status_code == 201
+        assert any("django_session" in query["sql"] for query in queries.captured_queries)
 
 
 class TestTokens:

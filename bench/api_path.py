@@ -1,0 +1,205 @@
+"""µs per event of the ``/api/tracking`` path, in process, beside a server ``emit`` of the same event.
+
+Run: ``.venv/bin/python bench/api_path.py`` (``--profile`` adds a cProfile of the API path;
+``--batch N``, ``--requests N``).
+
+Everything runs in this process, in the **default** configuration (``DELIVERY="celery"``,
+``HANDOFF="spool"``: each request's batch is appended to the spool file; the spool is
+published, untimed, between cases, to ``BENCH_BROKER_URL``, default Redis db 14):
+
+* ``api batch (token)``: a POST of ``{"events": [...]}`` (``--batch`` browser ``play_video``
+  events, as bench/api_load.py sends them) through Django's whole handler (the dev host's
+  middleware, DRF, ``Authorization: Token``): parse, authenticate, authorize, validate,
+  envelope, render, spool append; per event.
+* ``api batch (session)``: the same with a session cookie and its CSRF token.
+* ``bare view``: the same body through the same handler to a view that only parses it.
+* ``server emit``: what a server request does for the same events: the request context
+  and unit of work of ``EventHubMiddleware`` around ``emit("play_video", event, source=
+  "browser", page=...)`` ``--batch`` times (the same unit size, so the same hand-offs).
+
+Goal: API per event ≤ 2x server emit (printed beside the ratio, never asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BATCH = 100
+REQUESTS = 40
+
+PAGE = "https://lms.example.com/courses/course-v1:edX+DemoX+2024/courseware/week1/video/"
+EVENT: dict[str, Any] = {
+    "event_type": "play_video",
+    "event": {
+        "code": "html5",
+        "currentTime": 12.5,
+        "id": "i4x-edX-DemoX-video-0b9e39477cf34507a7a48f74be381fdd",
+    },
+    "page": PAGE,
+    "timestamp": "2024-05-01T10:00:00.000Z",
+}
+
+
+def setup() -> Path:
+    """Django with the settings of bench/api_load.py, in the default configuration, in a temp folder."""
+    tmp = Path(tempfile.mkdtemp(prefix="event_hub_api_path_"))
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.api_settings",
+        BENCH_API_TMP=str(tmp),
+        BENCH_API_SPOOL_FLUSH_SECONDS="3600",
+        EVENT_HUB_VAR=str(tmp),
+    )
+    os.environ.setdefault("BENCH_API_BROKER", os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
+    import atexit
+
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    return tmp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=BATCH, help="events per request")
+    parser.add_argument("--requests", type=int, default=REQUESTS, help="requests per round and case")
+    parser.add_argument(
+        "--profile", choices=("token", "session"), help="also profile the API path with this authentication"
+    )
+    args = parser.parse_args()
+    setup()
+    import _common as c
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+    from django.test import RequestFactory
+    from rest_framework.authtoken.models import Token
+
+    from event_hub import context as ctx
+    from event_hub.conf import hub_settings
+    from event_hub.delivery import spool
+    from event_hub.delivery.unit_of_work import unit_of_work
+    from event_hub.middleware import request_info
+    from event_hub.tracker import emit
+
+    user = get_user_model().objects.create_user("bench")
+    token = Token.objects.create(user=user).key
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    csrf_secret = _get_new_csrf_string()
+
+    handler = WSGIHandler()
+    factory = RequestFactory()
+    body = json.dumps({"events": [EVENT] * args.batch}).encode()
+    size = args.batch
+
+    def post(path: str, **extra: Any) -> Any:
+        request = factory.generic(
+            "POST", path, body, content_type="application/json", HTTP_HOST="127.0.0.1", **extra
+        )
+        return handler.get_response(request)
+
+    auth_headers: dict[str, dict[str, Any]] = {
+        "token": {"HTTP_AUTHORIZATION": f"Token {token}"},
+        "session": {
+            "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+            f"{settings.CSRF_COOKIE_NAME}={csrf_secret}",
+            "HTTP_X_CSRFTOKEN": _mask_cipher_secret(csrf_secret),
+        },
+    }
+    for name, headers in auth_headers.items():
+        response = post("/api/tracking", **headers)
+        accepted = json.loads(response.content).get("accepted") if response.status_code == 202 else None
+        if accepted != size:
+            raise SystemExit(f"api ({name}) answered {response.status_code}: {response.content[:300]!r}")
+    if post("/bench/bare").status_code != 201:
+        raise SystemExit("the bare view failed")
+    if (hub_settings.DELIVERY, hub_settings.HANDOFF) != ("celery", "spool"):
+        raise SystemExit(f"not the default configuration: {hub_settings.DELIVERY}/{hub_settings.HANDOFF}")
+
+    fake = c.FakeRequest()
+    fake.user = user  # type: ignore[assignment]
+
+    def server_emit() -> None:
+        with ctx.push("request", request=request_info(fake)), unit_of_work():  # type: ignore[arg-type]
+            for _ in range(size):
+                emit("play_video", copy.copy(EVENT["event"]), source="browser", page=PAGE)
+
+    def timed(workload: Any) -> Any:
+        def case() -> int:
+            if not spool.flush(timeout=30):
+                raise SystemExit("the spool could not be published")
+            started = c.time.perf_counter_ns()
+            for _ in range(args.requests):
+                workload()
+            return c.time.perf_counter_ns() - started
+
+        return case
+
+    cases = {
+        "api batch (token)": lambda: post("/api/tracking", **auth_headers["token"]),
+        "api batch (session)": lambda: post("/api/tracking", **auth_headers["session"]),
+        "bare view (parse only)": lambda: post("/bench/bare"),
+        "server emit": server_emit,
+    }
+    c.print_header(
+        f"/api/tracking in process: µs per event, batches of {size} play_video, default configuration"
+    )
+    print(
+        f"DELIVERY={hub_settings.DELIVERY}, HANDOFF={hub_settings.HANDOFF}; "
+        f"{args.requests} requests (or units of work) per round and case"
+    )
+    results = c.side_by_side([(label, timed(workload)) for label, workload in cases.items()])
+    figures = {label: c.per_unit(samples, args.requests * size) for label, samples in results.items()}
+    c.print_table(["case", "µs/event"], [(label, c.fmt_us(*f)) for label, f in figures.items()])
+    emit_us = figures["server emit"][0]
+    bare_us = figures["bare view (parse only)"][0]
+    rows = []
+    for label in ("api batch (token)", "api batch (session)"):
+        api_us = figures[label][0]
+        rows.append(
+            (f"{label} / server emit", f"{api_us / emit_us:.2f}x", "<= 2x", _met(api_us / emit_us <= 2))
+        )
+        rows.append(
+            (
+                f"{label} minus bare view / server emit",
+                f"{(api_us - bare_us) / emit_us:.2f}x",
+                "(for reference)",
+                "",
+            )
+        )
+    print()
+    c.print_table(["ratio", "value", "goal", ""], rows)
+    spool.flush(timeout=30)
+    if args.profile:
+        print()
+        workload = cases[f"api batch ({args.profile})"]
+        c.profile(lambda: [workload() for _ in range(args.requests)], args.requests * size, top=40)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+if __name__ == "__main__":
+    main()
