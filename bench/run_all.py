@@ -3,8 +3,8 @@
 Run: ``.venv/bin/python bench/run_all.py`` (``--profile`` passes ``--profile`` to bench/emit.py).
 
 The broker benchmarks need Redis (``BENCH_BROKER_URL``, default
-``redis://127.0.0.1:6379/14``); when it does not answer, bench/handoff.py, bench/api_path.py and bench/segment.py
-are skipped and bench/worker.py runs without its real-worker part.
+``redis://127.0.0.1:6379/14``); when it does not answer, bench/handoff.py, bench/api_path.py and
+bench/segment.py are skipped and bench/worker.py runs without its real-worker part.
 bench/api_load.py and bench/scaleout.py (servers under load, a minute or more) run on their own;
 bench/ci.py runs everything with short sizes.
 """
@@ -43,7 +43,7 @@ def main() -> int:
     if redis_up:
         runs += [["handoff.py"], ["api_path.py"], ["worker.py"], ["segment.py"]]
     else:
-        print(f"[run_all] {url} does not answer: skipping handoff.py, api_path.py, segment.py and the real worker\n")
+        print(f"[run_all] {url} does not answer: skipping handoff.py, api_path.py, segment.py, the real worker\n")
         runs += [["worker.py", "--no-real-worker"]]
 
     failed = []
