@@ -43,7 +43,7 @@ def main() -> int:
     if redis_up:
         runs += [["handoff.py"], ["api_path.py"], ["worker.py"], ["segment.py"]]
     else:
-        print(f"[run_all] {url} does not answer: skipping handoff.py, api_path.py, segment.py, the real worker\n")
+        print(f"[run_all] {url} does not answer: skipping the broker benchmarks and the real worker\n")
         runs += [["worker.py", "--no-real-worker"]]
 
     failed = []
