@@ -17,6 +17,7 @@ import pstats
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -181,6 +182,46 @@ def count_lines(path: Path) -> tuple[int, float]:
 
 
 # --- realistic events as each library renders them ------------------------------------------------
+
+
+def run_worker_until(
+    command: Sequence[str],
+    env: dict[str, str],
+    out_path: Path,
+    log: Path,
+    expected_bytes: int,
+    timeout: float,
+    cleanup: Callable[[], Any],
+) -> tuple[float, float | None, float | None]:
+    """Run a worker until ``log`` holds ``expected_bytes``, stop it, then ``cleanup()`` (empty the broker).
+
+    Returns the ``perf_counter`` times of its launch, of the log's first byte and of its last byte
+    (``None`` for what did not happen before ``timeout`` or the worker exited).
+    """
+    first = done = None
+    with open(out_path, "wb") as out:
+        launched = time.perf_counter()
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = launched + timeout
+            while time.perf_counter() < deadline and worker.poll() is None:
+                size = log.stat().st_size if log.exists() else 0
+                now = time.perf_counter()
+                if size and first is None:
+                    first = now
+                if size >= expected_bytes:
+                    done = now
+                    break
+                time.sleep(0.002)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            cleanup()
+    return launched, first, done
 
 
 def varied_problem_check(index: int) -> dict[str, Any]:

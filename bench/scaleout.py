@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -94,29 +93,8 @@ def delivery(processes: list[int], batches: int) -> dict[int, dict[str, float]]:
             "-Q", "celery", "-n", f"scaleout-{os.getpid()}-{count}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-c", str(count),
         ]  # fmt: skip
-        first = done = None
         out_path = tmp / f"worker-{count}.out"
-        with open(out_path, "wb") as out:
-            worker = subprocess.Popen(command, cwd=c.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-            try:
-                deadline = time.perf_counter() + 120
-                while time.perf_counter() < deadline and worker.poll() is None:
-                    size = log.stat().st_size if log.exists() else 0
-                    now = time.perf_counter()
-                    if size and first is None:
-                        first = now
-                    if size >= expected:
-                        done = now
-                        break
-                    time.sleep(0.002)
-            finally:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
-                broker.flushdb()
+        _, first, done = c.run_worker_until(command, env, out_path, log, expected, 120, broker.flushdb)
         if first is None or done is None:
             print(
                 f"delivery with {count} process(es) did not finish "

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -206,30 +205,13 @@ def _real_worker(app: Any, tmp: Path, lines: list[bytes], payload: str, batches:
         "--without-heartbeat",
         *(["-P", "solo"] if solo else ["-c", "1"]),
     ]
-    first = done = None
-    with open(worker_out, "wb") as out:
-        launched = time.perf_counter()
-        worker = subprocess.Popen(command, cwd=c.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = launched + 300
-            while time.perf_counter() < deadline and worker.poll() is None:
-                size = log.stat().st_size if log.exists() else 0
-                now = time.perf_counter()
-                if size and first is None:
-                    first = now
-                if size >= expected_bytes:
-                    done = now
-                    break
-                time.sleep(0.002)
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            app.control.purge()
-            broker.flushdb()
+    def empty_broker() -> None:
+        app.control.purge()
+        broker.flushdb()
+
+    launched, first, done = c.run_worker_until(
+        command, env, worker_out, log, expected_bytes, 300, empty_broker
+    )
 
     lines_written, _ = c.count_lines(log)
     if first is None or done is None:
