@@ -72,13 +72,16 @@ class RetryPolicy:
         return max(delay, attempt.retry_after if attempt is not None else 0.0)
 
 
-def retry_policy(backend: str) -> RetryPolicy:
-    """The retry policy of ``backend``: its ``BACKENDS`` keys, else its class's, else ``EVENT_HUB``'s."""
-    config = hub_settings.backend_configs().get(backend, {})
-    try:
-        cls: Any = backend_class(config.get("ENGINE"), backend)
-    except ConfigurationError:
-        cls = None
+def retry_policy(backend: str | None) -> RetryPolicy:
+    """The retry policy of ``backend``: its ``BACKENDS`` keys, else its class's, else ``EVENT_HUB``'s
+    (only those for ``None`` or a backend not configured here)."""
+    config = hub_settings.backend_configs().get(backend, {}) if backend is not None else {}
+    cls: Any = None
+    if config:
+        try:
+            cls = backend_class(config.get("ENGINE"), str(backend))
+        except ConfigurationError:
+            cls = None
 
     def pick(key: str, attribute: str) -> Any:
         if config.get(key) is not None:
@@ -125,15 +128,7 @@ def _permanent(message: str, cause: BaseException) -> PermanentDeliveryError:
 
 def backoff_seconds(retries_so_far: int, batch: Batch | None = None, attempt: Attempt | None = None) -> float:
     """Delay before retry number ``retries_so_far + 1`` of ``batch`` (see :meth:`RetryPolicy.delay`)."""
-    if batch is None:
-        policy = RetryPolicy(
-            max_retries=int(hub_settings.RETRY_MAX),
-            backoff_seconds=float(hub_settings.RETRY_BACKOFF_SECONDS),
-            backoff_max_seconds=float(hub_settings.RETRY_BACKOFF_MAX_SECONDS),
-        )
-    else:
-        policy = retry_policy(batch.backend)
-    return policy.delay(retries_so_far, attempt)
+    return retry_policy(batch.backend if batch is not None else None).delay(retries_so_far, attempt)
 
 
 def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
