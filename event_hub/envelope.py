@@ -71,11 +71,15 @@ class EventContext:
 
     def extended(self, members: Mapping[str, Any]) -> EventContext:
         """This context with ``members`` added to (or replacing some of) its further members."""
-        global _last_written
+        global _last_written, _last_extended
         extended = self.with_extra({**self.extra, **members})
         # Its wire form is this one's plus the members (dict updates compose), so the
-        # envelope's to_wire does not rebuild it.
-        _last_written = (extended, {**_wire_context(self), **members})
+        # envelope's to_wire does not rebuild it; this one's is kept apart, for the next
+        # event extending the same context (each browser event of a request does).
+        base = _last_extended
+        if base is None or base[0] is not self:
+            base = _last_extended = (self, _build_wire_context(self))
+        _last_written = (extended, {**base[1], **members})
         return extended
 
 
@@ -201,6 +205,8 @@ make_envelope = _slot_setter(
 #: batch's lines (and the envelopes of one context frame) mostly repeat the previous one.
 _last_written: tuple[EventContext, dict[str, Any]] | None = None
 _last_read: tuple[bytes, EventContext] | None = None
+#: The last context :meth:`EventContext.extended` extended, and its wire members.
+_last_extended: tuple[EventContext, dict[str, Any]] | None = None
 
 
 def _wire_context(ctx: EventContext) -> dict[str, Any]:
@@ -209,6 +215,13 @@ def _wire_context(ctx: EventContext) -> dict[str, Any]:
     last = _last_written
     if last is not None and last[0] is ctx:
         return last[1]
+    members = _build_wire_context(ctx)
+    _last_written = (ctx, members)
+    return members
+
+
+def _build_wire_context(ctx: EventContext) -> dict[str, Any]:
+    """The wire ``context`` members of ``ctx``, built."""
     members: dict[str, Any] = {
         "course_id": ctx.course_id,
         "org_id": ctx.org_id,
@@ -234,7 +247,6 @@ def _wire_context(ctx: EventContext) -> dict[str, Any]:
         members["course_user_tags"] = ctx.course_user_tags
     if ctx.extra:
         members.update(ctx.extra)
-    _last_written = (ctx, members)
     return members
 
 

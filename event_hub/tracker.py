@@ -284,9 +284,15 @@ class Tracker:
 
     def _encode(self, envelope: Envelope) -> bytes:
         """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
+        wire = envelope.to_wire()
+        try:
+            # Most lines: orjson as it is (a third faster than with the option for integer keys).
+            return orjson.dumps(wire)
+        except TypeError:  # orjson.JSONEncodeError: an integer key, a big integer, or not JSON at all
+            logger.debug("wire line of %r needs the exact path", envelope.name)
         try:
             # jsonio: an integer beyond 64 bits is written exactly (orjson alone refuses it).
-            return jsonio.dumps(envelope.to_wire(), option=_WIRE_OPTIONS)
+            return jsonio.dumps(wire, option=_WIRE_OPTIONS)
         except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
             invalid.record(
                 name=envelope.name,

@@ -12,17 +12,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from event_hub import jsonio
-from event_hub.envelope import Envelope, json_time
+from event_hub.envelope import SOURCES, Envelope, format_time, json_time
 
 FORMATS: Final = ("openedx", "compact")
 #: Members the ``openedx`` format leaves out unless a backend asks for them.
 EXTRA_FIELDS: Final = ("id", "anonymous_user_id")
 
 Renderer = Callable[[Envelope], dict[str, Any]]
+#: Renders the decoded wire object of an envelope (:meth:`Envelope.to_wire`) without building the envelope.
+WireRenderer = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+#: Wire ``context`` members the ``openedx`` line leaves out (the compact format's own fields).
+_NOT_IN_OPENEDX_CONTEXT: Final = frozenset(
+    ("course_run", "course_slug", "module_id", "section_id", "unit_id")
+)
+#: Length of a wire ``time`` in its one form (``YYYY-MM-DDThh:mm:ss.ffffff+00:00``).
+_WIRE_TIME_LENGTH: Final = 32
 
 
 def openedx(env: Envelope, extra_fields: Collection[str] = ()) -> dict[str, Any]:
@@ -84,17 +94,101 @@ def compact(env: Envelope) -> dict[str, Any]:
     }
 
 
-def renderer(format: str, extra_fields: Collection[str] = ()) -> Renderer:
-    """The function rendering envelopes in ``format`` (``extra_fields`` applies to ``openedx``)."""
-    if format == "compact":
-        return compact
-    if format != "openedx":
+def openedx_from_wire(wire: Mapping[str, Any], extra_fields: Collection[str] = ()) -> dict[str, Any]:
+    """:func:`openedx` of the envelope whose decoded wire object is ``wire``, read from the object itself.
+
+    What a worker does per event: the wire object is the tracking-log line plus the event
+    ``id`` and the context members the platform does not write, so the line is a copy
+    with those left out, built without the envelope in between (a third of the cost).
+    """
+    source = wire["event_source"]
+    if source not in SOURCES:
+        raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
+    members = wire["context"]
+    keep_anonymous = "anonymous_user_id" in extra_fields
+    context = {
+        key: value
+        for key, value in members.items()
+        if key not in _NOT_IN_OPENEDX_CONTEXT and (keep_anonymous or key != "anonymous_user_id")
+    }
+    for key in ("course_id", "org_id", "path", "user_id"):
+        context.setdefault(key, members[key])  # present on every wire line: a KeyError means it is not one
+    event = wire["event"]
+    if source == "browser" and not isinstance(event, str):
+        event = jsonio.dumps(event).decode()
+    line: dict[str, Any] = {"id": wire["id"]} if "id" in extra_fields else {}
+    line.update(
+        name=wire["name"],
+        event_type=wire["event_type"],
+        event_source=source,
+        time=_wire_time(wire["time"]),
+        username=wire["username"],
+        ip=wire["ip"],
+        agent=wire["agent"],
+        host=wire["host"],
+        referer=wire["referer"],
+        accept_language=wire["accept_language"],
+        page=wire["page"],
+        session=wire["session"],
+        context=context,
+        event=event,
+    )
+    return line
+
+
+def compact_from_wire(wire: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`compact` of the envelope whose decoded wire object is ``wire``."""
+    source = wire["event_source"]
+    if source not in SOURCES:
+        raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
+    members = wire["context"]
+    get = members.get
+    return {
+        "id": wire["id"],
+        "event_type": wire["name"],
+        "event_source": source,
+        "anon_username": get("anonymous_user_id", ""),
+        "time": _wire_time(wire["time"]),
+        "course_slug": get("course_slug", ""),
+        "course_run": get("course_run", ""),
+        "module_id": get("module_id", ""),
+        "section_id": get("section_id", ""),
+        "unit_id": get("unit_id", ""),
+        "page_url": wire["page"],
+        "event_data": wire["event"],
+    }
+
+
+def _wire_time(value: str) -> str:
+    """The line's ``time`` for a wire ``time``: kept when in the one form :meth:`Envelope.to_wire` writes."""
+    if len(value) == _WIRE_TIME_LENGTH and value.endswith("+00:00"):
+        return value
+    return format_time(datetime.fromisoformat(value))  # written elsewhere (another zone, no microseconds)
+
+
+def _checked_extra_fields(format: str, extra_fields: Collection[str]) -> frozenset[str]:
+    if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
     unknown = set(extra_fields) - set(EXTRA_FIELDS)
-    if unknown:
+    if format == "openedx" and unknown:
         raise ValueError(f"extra_fields may name {EXTRA_FIELDS}, not {sorted(unknown)}")
-    chosen = frozenset(extra_fields)
+    return frozenset(extra_fields)
+
+
+def renderer(format: str, extra_fields: Collection[str] = ()) -> Renderer:
+    """The function rendering envelopes in ``format`` (``extra_fields`` applies to ``openedx``)."""
+    chosen = _checked_extra_fields(format, extra_fields)
+    if format == "compact":
+        return compact
     return lambda env: openedx(env, chosen)
+
+
+def wire_renderer(format: str, extra_fields: Collection[str] = ()) -> WireRenderer:
+    """The function rendering decoded wire objects in ``format``: the same line as :func:`renderer`'s."""
+    chosen = _checked_extra_fields(format, extra_fields)
+    if format == "compact":
+        return compact_from_wire
+    return lambda wire: openedx_from_wire(wire, chosen)
 
 
 def check_format_options(options: dict[str, Any]) -> list[str]:

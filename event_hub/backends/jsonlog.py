@@ -33,7 +33,7 @@ import orjson
 
 from event_hub import jsonio
 from event_hub.backends.base import Backend
-from event_hub.backends.formats import check_format_options, renderer
+from event_hub.backends.formats import check_format_options, renderer, wire_renderer
 from event_hub.backends.ledger import BatchLedger
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
@@ -67,6 +67,7 @@ class JsonLinesBackend(Backend):
         self.oversize = oversize
         self.fsync = fsync
         self.render = renderer(format, extra_fields)
+        self.render_wire = wire_renderer(format, extra_fields)
         self.ledger = BatchLedger(self.path) if deduplicate else None
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
@@ -92,7 +93,18 @@ class JsonLinesBackend(Backend):
 
     def transform(self, envelope: Envelope) -> bytes:
         """The envelope's line; oversize lines are truncated or rejected, never cut."""
-        line = escape_line_separators(jsonio.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS))
+        return self._fit(
+            escape_line_separators(jsonio.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS))
+        )
+
+    def transform_wire(self, wire: dict[str, Any]) -> bytes:
+        """:meth:`transform` of the line's envelope, rendered from the decoded line without rebuilding it."""
+        return self._fit(
+            escape_line_separators(jsonio.dumps(self.render_wire(wire), option=orjson.OPT_NON_STR_KEYS))
+        )
+
+    def _fit(self, line: bytes) -> bytes:
+        """``line`` if under ``max_event_bytes``; else truncated or rejected by the ``oversize`` policy."""
         if len(line) < self.max_event_bytes:
             return line
         if self.oversize == "truncate":

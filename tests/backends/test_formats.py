@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import attrs
 import orjson
 import pytest
 
-from event_hub.backends.formats import compact, openedx, renderer
+from event_hub import jsonio
+from event_hub.backends.formats import compact, openedx, renderer, wire_renderer
 from event_hub.envelope import Envelope, EventContext
 from tests.catalog.reference import read_common_fields, require_documents
 from tests.conftest import COMMON_FIELDS
@@ -123,6 +126,66 @@ class TestCompactFormat:
         """A format name other than openedx and compact is a configuration error."""
         with pytest.raises(ValueError, match="format"):
             renderer("xml")
+
+
+def _variants(envelope: Envelope) -> list[Envelope]:
+    """Envelopes that differ in every way the two renderings branch on."""
+    fields = _fields(envelope)
+    bare_context = EventContext(course_id="course-v1:a+b+c", user_id=None)
+    full_context = attrs.evolve(
+        envelope.context,
+        anonymous_user_id="a" * 32,
+        course_user_tags={"xblock.partition_service.partition_1": "2"},
+        extra={"client_time": "2024-05-01T10:00:00Z", "application": {"version": "1.0"}},
+    )
+    return [
+        envelope,
+        Envelope(**{**fields, "event_source": "browser", "name": "play_video"}),
+        Envelope(**{**fields, "event_source": "browser", "event": "input_p_2_1=yellow"}),
+        Envelope(**{**fields, "event_source": "mobile", "context": full_context}),
+        Envelope(**{**fields, "context": bare_context, "page": None, "event": {}}),
+        Envelope(**{**fields, "time": datetime.datetime(2024, 5, 1, 10, 0, tzinfo=datetime.UTC)}),
+        Envelope(**{**fields, "event": {"big": 2**70, "text": "a\u2028b", "nested": [1, {"x": None}]}}),
+    ]
+
+
+class TestRenderingFromTheWire:
+    """A worker renders the decoded wire line, without rebuilding the envelope: the same line either way."""
+
+    @pytest.mark.parametrize(
+        ("format", "extra_fields"),
+        [("openedx", ()), ("openedx", ("id",)), ("openedx", ("id", "anonymous_user_id")), ("compact", ())],
+    )
+    def test_same_line_as_from_the_envelope(
+        self, envelope: Envelope, format: str, extra_fields: tuple
+    ) -> None:
+        """Every variant renders to the same JSON from its wire line as from the envelope."""
+        from_envelope, from_wire = renderer(format, extra_fields), wire_renderer(format, extra_fields)
+        for variant in _variants(envelope):
+            wire = jsonio.loads(jsonio.dumps(variant.to_wire()))
+            expected = jsonio.dumps(from_envelope(Envelope.from_wire(wire)))
+            assert jsonio.dumps(from_wire(wire)) == expected, variant
+
+    def test_time_in_another_form_is_written_in_the_one_form(self, envelope: Envelope) -> None:
+        """A wire ``time`` written elsewhere (``Z``, another zone, no microseconds) is normalised."""
+        wire = jsonio.loads(jsonio.dumps(envelope.to_wire()))
+        render = wire_renderer("openedx")
+        for given, written in [
+            ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.000000+00:00"),
+            ("2024-05-01T12:00:00.5+02:00", "2024-05-01T10:00:00.500000+00:00"),
+        ]:
+            assert render({**wire, "time": given})["time"] == written
+
+    def test_a_line_that_is_not_an_envelope_is_refused(self, envelope: Envelope) -> None:
+        """A missing member or an unknown source raises, so the backend sets that event aside."""
+        wire = jsonio.loads(jsonio.dumps(envelope.to_wire()))
+        render = wire_renderer("openedx")
+        with pytest.raises(KeyError):
+            render({key: value for key, value in wire.items() if key != "session"})
+        with pytest.raises(KeyError):
+            render({**wire, "context": {"course_id": ""}})
+        with pytest.raises(ValueError, match="event_source"):
+            render({**wire, "event_source": "fax"})
 
 
 def _fields(envelope: Envelope) -> dict:
