@@ -243,6 +243,12 @@ class TestBigIntegers:
         assert emit("custom.counter", {"value": big}) is not None
         assert delivered()[0]["event"] == {"value": big}
 
+    def test_integer_keys_are_written_as_strings(self, memory_hub: Callable[..., None]) -> None:
+        """A payload keyed by integers (a dict of answers by index) is delivered, its keys as strings."""
+        memory_hub(UNREGISTERED_EVENTS="accept")
+        assert emit("custom.by_index", {"answers": {1: "a", 2: "b"}}) is not None
+        assert delivered()[0]["event"] == {"answers": {"1": "a", "2": "b"}}
+
 
 class TestBadData:
     @pytest.mark.django_db
