@@ -30,6 +30,7 @@ import attrs
 import orjson
 from django.contrib.auth import get_user_model
 
+from event_hub import wireline
 from event_hub.delivery.attempt import backoff_seconds, settle, try_deliver
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import SOURCES, Envelope
@@ -182,7 +183,7 @@ class Replay:
         if processed is None:
             self.report.filtered += 1
             return None
-        return orjson.dumps(processed.to_wire(), option=orjson.OPT_NON_STR_KEYS)
+        return wireline.encode(processed)
 
     def _deliver(self, lines: list[bytes]) -> None:
         batch = Batch(backend=self.backend, lines=lines)

@@ -12,7 +12,7 @@ note) or :func:`emit`; the ``/api/tracking`` serializer calls
    saw, the user, the course and the content node;
 3. runs the shared processors, then each backend's chain (a processor that
    fails stops the event for its backend only, logged with the traceback),
-   and adds the processed envelope (:meth:`Envelope.to_wire`, one JSON line)
+   and adds the processed envelope (:func:`event_hub.wireline.encode`, one JSON line)
    per backend to the current unit of work. Backends render their own format
    in the worker.
 
@@ -31,10 +31,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import attrs
-import orjson
 
 from event_hub import context as ctx
-from event_hub import invalid, jsonio, metrics
+from event_hub import invalid, metrics, wireline
 from event_hub.catalog import Validated, registry
 from event_hub.conf import hub_settings, on_reload
 from event_hub.delivery import unit_of_work
@@ -48,8 +47,6 @@ logger = logging.getLogger(__name__)
 _CLIENT_SOURCES = frozenset({"browser", "mobile"})
 _now = datetime.datetime.now
 _UTC = datetime.UTC
-#: orjson options of a wire line: integer keys are written as strings, as ``json.dumps`` does.
-_WIRE_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 @functools.cache
@@ -284,15 +281,8 @@ class Tracker:
 
     def _encode(self, envelope: Envelope) -> bytes:
         """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
-        wire = envelope.to_wire()
         try:
-            # Most lines: orjson as it is (a third faster than with the option for integer keys).
-            return orjson.dumps(wire)
-        except TypeError:  # orjson.JSONEncodeError: an integer key, a big integer, or not JSON at all
-            logger.debug("wire line of %r needs the exact path", envelope.name)
-        try:
-            # jsonio: an integer beyond 64 bits is written exactly (orjson alone refuses it).
-            return jsonio.dumps(wire, option=_WIRE_OPTIONS)
+            return wireline.encode(envelope)
         except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
             invalid.record(
                 name=envelope.name,

@@ -7,8 +7,8 @@ the processors of its route left them). :meth:`Backend.deliver` runs the flow:
 1. :meth:`Backend.transform` turns each envelope into what the destination
    takes (its own wire format: a tracking-log line, a Segment message, an xAPI
    statement). A backend whose format is a reshaping of the line itself may
-   override :meth:`Backend.transform_wire` instead, which receives the decoded
-   line and by default builds the envelope and calls ``transform``. Raising
+   override :meth:`Backend.transform_line` instead, which receives the line
+   and by default decodes the envelope and calls ``transform``. Raising
    :class:`~event_hub.exceptions.EventRejected` for one event sets that event
    aside (it is dead-lettered alone) and the rest goes on.
 2. :meth:`Backend.send` the transformed items in one call.
@@ -103,13 +103,14 @@ class Backend:
         """Turn one envelope into what :meth:`send` takes (the envelope itself by default)."""
         return envelope
 
-    def transform_wire(self, wire: dict[str, Any]) -> Any:
-        """Turn one decoded line of a batch into what :meth:`send` takes.
+    def transform_line(self, line: bytes) -> Any:
+        """Turn one line of a batch into what :meth:`send` takes.
 
-        By default the envelope is rebuilt (:meth:`Envelope.from_wire`) and passed to
-        :meth:`transform`; a backend that only reshapes the line (the file backend) reads it here.
+        By default the envelope is decoded (:func:`decode`) and passed to :meth:`transform`;
+        a backend that only reshapes the line (the file backend) reads it here
+        (:func:`event_hub.wireline.split`).
         """
-        return self.transform(Envelope.from_wire(wire))
+        return self.transform(decode(line))
 
     def send(self, items: Sequence[Any], batch: Batch) -> None:
         """Deliver ``items`` (the transformed events of ``batch``) to the destination; raise on failure."""
@@ -130,7 +131,7 @@ class Backend:
         rejected: list[Rejected] = []
         for line in batch.lines:
             try:
-                items.append(self.transform_wire(jsonio.loads(line)))
+                items.append(self.transform_line(line))
             except EventRejected as exc:
                 rejected.append(Rejected(line=line, reason=str(exc)))
             except (ValueError, TypeError, KeyError) as exc:

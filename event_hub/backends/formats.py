@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
+
 from event_hub import jsonio
 from event_hub.envelope import SOURCES, Envelope, format_time, json_time
 
@@ -26,6 +28,8 @@ EXTRA_FIELDS: Final = ("id", "anonymous_user_id")
 Renderer = Callable[[Envelope], dict[str, Any]]
 #: Renders the decoded wire object of an envelope (:meth:`Envelope.to_wire`) without building the envelope.
 WireRenderer = Callable[[dict[str, Any]], dict[str, Any]]
+#: Renders a split wire line (:func:`event_hub.wireline.split`): its head and its payload's JSON text.
+SplitRenderer = Callable[[dict[str, Any], bytes], dict[str, Any]]
 
 #: Wire ``context`` members the ``openedx`` line leaves out (the compact format's own fields).
 _NOT_IN_OPENEDX_CONTEXT: Final = frozenset(
@@ -117,25 +121,58 @@ def compact(env: Envelope) -> dict[str, Any]:
 def openedx_from_wire(wire: dict[str, Any], extra_fields: Collection[str] = ()) -> dict[str, Any]:
     """:func:`openedx` of the envelope whose decoded wire object is ``wire``, made of ``wire`` itself.
 
-    What a worker does per event: the wire object is the tracking-log line plus the event
-    ``id`` and the context members the platform does not write, in the line's order, so
-    the line is ``wire`` with those taken out (``wire`` is consumed: it becomes the line).
-    A wire object in another shape (not written by :meth:`Envelope.to_wire`) is rendered
-    through the envelope, as before.
+    The wire object is the tracking-log line plus the event ``id`` and the context
+    members the platform does not write, in the line's order, so the line is ``wire``
+    with those taken out (``wire`` is consumed: it becomes the line). A wire object in
+    another shape (not written by :meth:`Envelope.to_wire`) is rendered through the
+    envelope, as before.
     """
-    source = wire["event_source"]
+    source = _source(wire)
+    if tuple(wire) != _WIRE_ORDER or not _context_first(wire):
+        return openedx(Envelope.from_wire(wire), extra_fields)
+    if source == "browser" and not isinstance(wire["event"], str):
+        wire["event"] = jsonio.dumps(wire["event"]).decode()
+    return _openedx_head(wire, extra_fields)
+
+
+def openedx_from_split(
+    head: dict[str, Any], payload: bytes, extra_fields: Collection[str] = ()
+) -> dict[str, Any]:
+    """:func:`openedx` of a split wire line (:func:`event_hub.wireline.split`): the payload's text is copied.
+
+    A browser event's ``event`` is that text as a JSON string (kept as it is when the
+    payload already is a string); a server or mobile event's is the text itself.
+    """
+    source = _source(head)
+    if tuple(head) != _WIRE_ORDER[:-1] or not _context_first(head):
+        return openedx(Envelope.from_wire({**head, "event": jsonio.loads(payload)}), extra_fields)
+    if source == "browser" and not payload.startswith(b'"'):
+        head["event"] = payload.decode()
+    else:
+        head["event"] = orjson.Fragment(payload)
+    return _openedx_head(head, extra_fields)
+
+
+def _source(wire: dict[str, Any]) -> str:
+    source: str = wire["event_source"]
     if source not in SOURCES:
         raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
+    return source
+
+
+def _context_first(wire: dict[str, Any]) -> bool:
     members = wire["context"]
-    if tuple(wire) != _WIRE_ORDER or not isinstance(members, dict) or not members.keys() >= _CONTEXT_FIRST:
-        return openedx(Envelope.from_wire(wire), extra_fields)
+    return isinstance(members, dict) and members.keys() >= _CONTEXT_FIRST
+
+
+def _openedx_head(wire: dict[str, Any], extra_fields: Collection[str]) -> dict[str, Any]:
+    """``wire`` (in the wire order, its ``event`` final) made the line: the members the platform lacks out."""
+    members = wire["context"]
     for key in _NOT_IN_OPENEDX_CONTEXT:
         if key in members:
             del members[key]
     if "anonymous_user_id" in members and "anonymous_user_id" not in extra_fields:
         del members["anonymous_user_id"]
-    if source == "browser" and not isinstance(wire["event"], str):
-        wire["event"] = jsonio.dumps(wire["event"]).decode()
     wire["time"] = _wire_time(wire["time"])
     if "id" not in extra_fields:
         del wire["id"]
@@ -165,6 +202,12 @@ def compact_from_wire(wire: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def compact_from_split(head: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    """:func:`compact` of a split wire line: the payload's text is copied as ``event_data``."""
+    head["event"] = orjson.Fragment(payload)
+    return compact_from_wire(head)
+
+
 def _wire_time(value: str) -> str:
     """The line's ``time`` for a wire ``time``: kept when in the one form :meth:`Envelope.to_wire` writes."""
     if len(value) == _WIRE_TIME_LENGTH and value.endswith("+00:00"):
@@ -189,12 +232,18 @@ def renderer(format: str, extra_fields: Collection[str] = ()) -> Renderer:
     return lambda env: openedx(env, chosen)
 
 
-def wire_renderer(format: str, extra_fields: Collection[str] = ()) -> WireRenderer:
-    """The function rendering decoded wire objects in ``format``: the same line as :func:`renderer`'s."""
+def line_renderers(format: str, extra_fields: Collection[str] = ()) -> tuple[WireRenderer, SplitRenderer]:
+    """The functions rendering a decoded wire object and a split wire line in ``format``.
+
+    Both give the same line as :func:`renderer` gives for the envelope.
+    """
     chosen = _checked_extra_fields(format, extra_fields)
     if format == "compact":
-        return compact_from_wire
-    return lambda wire: openedx_from_wire(wire, chosen)
+        return compact_from_wire, compact_from_split
+    return (
+        lambda wire: openedx_from_wire(wire, chosen),
+        lambda head, payload: openedx_from_split(head, payload, chosen),
+    )
 
 
 def check_format_options(options: dict[str, Any]) -> list[str]:

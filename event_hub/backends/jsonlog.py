@@ -31,9 +31,9 @@ from typing import Any
 
 import orjson
 
-from event_hub import jsonio
+from event_hub import jsonio, wireline
 from event_hub.backends.base import Backend
-from event_hub.backends.formats import check_format_options, renderer, wire_renderer
+from event_hub.backends.formats import check_format_options, line_renderers, renderer
 from event_hub.backends.ledger import BatchLedger
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
@@ -67,7 +67,7 @@ class JsonLinesBackend(Backend):
         self.oversize = oversize
         self.fsync = fsync
         self.render = renderer(format, extra_fields)
-        self.render_wire = wire_renderer(format, extra_fields)
+        self.render_wire, self.render_split = line_renderers(format, extra_fields)
         self.ledger = BatchLedger(self.path) if deduplicate else None
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
@@ -97,11 +97,15 @@ class JsonLinesBackend(Backend):
             escape_line_separators(jsonio.dumps(self.render(envelope), option=orjson.OPT_NON_STR_KEYS))
         )
 
-    def transform_wire(self, wire: dict[str, Any]) -> bytes:
-        """:meth:`transform` of the line's envelope, rendered from the decoded line without rebuilding it."""
-        return self._fit(
-            escape_line_separators(jsonio.dumps(self.render_wire(wire), option=orjson.OPT_NON_STR_KEYS))
-        )
+    def transform_line(self, line: bytes) -> bytes:
+        """:meth:`transform` of the line's envelope, rendered from the line without rebuilding it.
+
+        A line the tracker wrote is split (:func:`event_hub.wireline.split`): only its head is
+        decoded, the payload's text is copied. Any other line is decoded whole.
+        """
+        split = wireline.split(line)
+        rendered = self.render_wire(jsonio.loads(line)) if split is None else self.render_split(*split)
+        return self._fit(escape_line_separators(jsonio.dumps(rendered, option=orjson.OPT_NON_STR_KEYS)))
 
     def _fit(self, line: bytes) -> bytes:
         """``line`` if under ``max_event_bytes``; else truncated or rejected by the ``oversize`` policy."""

@@ -1,0 +1,92 @@
+"""The wire line (:mod:`event_hub.wireline`): what a batch carries per event, and its checked split."""
+
+from __future__ import annotations
+
+import attrs
+import orjson
+import pytest
+
+from event_hub import jsonio, wireline
+from event_hub.envelope import Envelope
+
+
+def _with(envelope: Envelope, **changes: object) -> Envelope:
+    return attrs.evolve(envelope, **changes)
+
+
+class TestEncode:
+    def test_decodes_to_the_envelope(self, envelope: Envelope) -> None:
+        """Any reader decoding the line gets the envelope back (``event_bytes`` is ignored)."""
+        assert Envelope.from_wire(jsonio.loads(wireline.encode(envelope))) == envelope
+
+    def test_is_the_wire_object_plus_the_payload_length(self, envelope: Envelope) -> None:
+        """The decoded line is ``to_wire()`` with ``event_bytes`` just before ``event``, the last member."""
+        decoded = orjson.loads(wireline.encode(envelope))
+        expected = orjson.loads(orjson.dumps(envelope.to_wire()))
+        assert list(decoded) == [*list(expected)[:-1], "event_bytes", "event"]
+        assert decoded["event_bytes"] == len(orjson.dumps(envelope.event))
+        assert {key: value for key, value in decoded.items() if key != "event_bytes"} == expected
+
+    def test_big_integers_and_integer_keys_are_written_exactly(self, envelope: Envelope) -> None:
+        """A payload orjson alone refuses (2**70, integer keys) is written by the exact path."""
+        line = wireline.encode(_with(envelope, event={"n": 2**70, "answers": {1: "a"}}))
+        assert jsonio.loads(line)["event"] == {"n": 2**70, "answers": {"1": "a"}}
+        assert wireline.split(line) is not None
+
+    def test_what_json_cannot_hold_raises(self, envelope: Envelope) -> None:
+        """A payload that is not JSON raises TypeError (the tracker records it as invalid)."""
+        with pytest.raises(TypeError):
+            wireline.encode(_with(envelope, event={"x": object()}))
+
+
+class TestSplit:
+    def test_head_and_payload(self, envelope: Envelope) -> None:
+        """The head is the decoded object without ``event``; the payload is its JSON text as written."""
+        line = wireline.encode(envelope)
+        split = wireline.split(line)
+        assert split is not None
+        head, payload = split
+        assert head == orjson.loads(
+            orjson.dumps({k: v for k, v in envelope.to_wire().items() if k != "event"})
+        )
+        assert payload == orjson.dumps(envelope.event)
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            {"text": ',"event_bytes":3,"event":{}}', "nested": {"event_bytes": 1, "event": 2}},
+            "a string payload",
+            [1, 2, 3],
+            {},
+            None,
+        ],
+    )
+    def test_any_payload_is_split_exactly(self, envelope: Envelope, event: object) -> None:
+        """Payloads that mimic the markers, strings, lists, empty objects and null are split exactly."""
+        line = wireline.encode(_with(envelope, event=event))
+        split = wireline.split(line)
+        assert split is not None
+        assert orjson.loads(split[1]) == event
+
+    def test_a_lookalike_in_the_context_is_never_taken_for_the_split(self, envelope: Envelope) -> None:
+        """A context member named like the markers either splits right or not at all."""
+        context = attrs.evolve(envelope.context, extra={"event_bytes": 2, "event": {"a": 1}})
+        line = wireline.encode(_with(envelope, context=context))
+        split = wireline.split(line)
+        assert split is None or (orjson.loads(split[1]), split[0]["context"]["event"]) == (
+            envelope.event,
+            {"a": 1},
+        )
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            lambda line: orjson.dumps({**orjson.loads(line), "event_bytes": 1}),  # a wrong count
+            lambda line: line.replace(b',"event_bytes":', b',"event_size":'),  # no count
+            lambda line: line[:-1] + b" }",  # the payload does not end the line
+            lambda line: orjson.dumps({k: v for k, v in orjson.loads(line).items() if k != "event_bytes"}),
+        ],
+    )
+    def test_other_lines_are_not_split(self, envelope: Envelope, damage: object) -> None:
+        """A line whose count does not lead exactly to the end, or has none, is not split."""
+        assert wireline.split(damage(wireline.encode(envelope))) is None  # type: ignore[operator]
