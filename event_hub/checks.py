@@ -464,8 +464,6 @@ def _bus_backend_problem(name: str, backends: Any) -> str | None:
     if not issubclass(cls, OpenedxBusBackend):
         return f"is a {cls.__name__}, not an OpenedxBusBackend"
     return None
-
-
 def _check_segment_webhook(values: dict[str, Any]) -> list[CheckMessage]:
     """``SEGMENT_WEBHOOK_*``: the secret and the library -> source map of ``/segmentio/event``."""
     from event_hub.envelope import SOURCES

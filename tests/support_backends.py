@@ -45,7 +45,6 @@ def wire_line(event_id: str, event: Any = None, name: str = "test.event", source
     )
     return orjson.dumps(envelope.to_wire())
 
-
 #: Sizes of the batches each RecordingBackend (by name) was sent, in this process.
 sent_batches: dict[str, list[int]] = {}
 

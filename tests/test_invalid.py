@@ -110,12 +110,8 @@ class TestInvalidServerEventPolicies:
     def test_per_call_override(self, memory_hub):
         """``on_invalid="record_and_raise"`` stores and raises for this call only."""
         with pytest.raises(InvalidEventError) as excinfo:
-            tracker.send(
-                "video",
-                {"video_id": "v1", "video_event_type": " "},
-                source="browser",
-                on_invalid="record_and_raise",
-            )
+            tracker.send("video", {"video_id": "v1", "video_event_type": " "}, source="browser",
+                         on_invalid="record_and_raise")
         expected = {"video_event_type": ["expected a non-empty string"]}
         assert excinfo.value.errors == expected
         row = InvalidEvent.objects.get()
@@ -139,9 +135,7 @@ class TestUnregisteredEvents:
         emit("acme.widget.spun", {"rpm": 3})
         [event] = delivered()
         assert (event["name"], event["event_type"], event["event"]) == (
-            "acme.widget.spun",
-            "acme.widget.spun",
-            {"rpm": 3},
+            "acme.widget.spun", "acme.widget.spun", {"rpm": 3}
         )
         row = InvalidEvent.objects.get()
         assert (row.name, row.payload, row.delivered) == ("acme.widget.spun", {"rpm": 3}, True)

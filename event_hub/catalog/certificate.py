@@ -87,13 +87,8 @@ class CertificateRevoked:
     user_id: int = required("Numeric id of the learner whose certificate was revoked.")
 
 
-@event_type(
-    "edx.certificate.generation.enabled",
-    "edx.certificate.generation.disabled",
-    sources=SERVER,
-    domain=DOMAIN,
-    audience="course_team",
-)
+@event_type("edx.certificate.generation.enabled", "edx.certificate.generation.disabled", sources=SERVER,
+            domain=DOMAIN, audience="course_team")
 @frozen
 class CertificateGenerationToggled:
     """The server switched learner-generated (self-generated) certificates on or off for a course run."""

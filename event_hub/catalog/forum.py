@@ -177,13 +177,8 @@ class ForumModeration(ForumActivity):
     target_username: str | None = optional("Username of the author of the contribution.")
 
 
-@event_type(
-    "edx.forum.thread.edited",
-    "edx.forum.response.edited",
-    "edx.forum.comment.edited",
-    sources=SERVER,
-    domain=DOMAIN,
-)
+@event_type("edx.forum.thread.edited", "edx.forum.response.edited", "edx.forum.comment.edited",
+            sources=SERVER, domain=DOMAIN)
 @frozen(kw_only=True)
 class ForumEdited(ForumModeration):
     """A user edited a thread, a response or a comment."""
@@ -210,7 +205,9 @@ class ThreadDeleted(ForumReplyDeleted):
     title_truncated: bool = required("True if ``title`` was cut to 1000 characters.")
 
 
-@event_type("edx.forum.response.reported", "edx.forum.comment.reported", sources=SERVER, domain=DOMAIN)
+@event_type(
+    "edx.forum.response.reported", "edx.forum.comment.reported", sources=SERVER, domain=DOMAIN
+)
 @frozen(kw_only=True)
 class ForumReplyReported(ForumModeration):
     """A user reported a response or a comment as inappropriate."""
@@ -219,7 +216,9 @@ class ForumReplyReported(ForumModeration):
     truncated: bool = required("True if ``body`` was cut to 2000 characters.")
 
 
-@event_type("edx.forum.response.unreported", "edx.forum.comment.unreported", sources=SERVER, domain=DOMAIN)
+@event_type(
+    "edx.forum.response.unreported", "edx.forum.comment.unreported", sources=SERVER, domain=DOMAIN
+)
 @frozen(kw_only=True)
 class ForumReplyUnreported(ForumReplyReported):
     """A user took back a report of a response or a comment."""

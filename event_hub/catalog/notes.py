@@ -18,9 +18,8 @@ _TRUNCATED = (
 )
 
 
-@event_type(
-    "edx.course.student_notes.added", "edx.course.student_notes.deleted", sources=BROWSER, domain=DOMAIN
-)
+@event_type("edx.course.student_notes.added", "edx.course.student_notes.deleted", sources=BROWSER,
+            domain=DOMAIN)
 @frozen
 class NoteChanged:
     """The browser recorded a learner adding a note to a text component, or deleting one."""

@@ -198,7 +198,7 @@ class SubmissionSaved:
 
     saved_response: ResponseContent | SingleTextResponse | str = required(
         "The draft response as saved. ORA 2 writes it as a JSON-encoded string of the response object "
-        '(``{"parts": [{"text": ...}]}``); the reference shows the object itself. Both are accepted.'
+        "(``{\"parts\": [{\"text\": ...}]}``); the reference shows the object itself. Both are accepted."
     )
 
 

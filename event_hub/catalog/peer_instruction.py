@@ -37,12 +37,8 @@ class OtherAnswers:
     answers: list[OtherAnswer] = required("The answers shown.")
 
 
-@event_type(
-    "ubc.peer_instruction.original_submitted",
-    "ubc.peer_instruction.revised_submitted",
-    sources=SERVER,
-    domain=DOMAIN,
-)
+@event_type("ubc.peer_instruction.original_submitted", "ubc.peer_instruction.revised_submitted",
+            sources=SERVER, domain=DOMAIN)
 @frozen(kw_only=True)
 class AnswerSubmitted:
     """A learner submitted the first answer to a peer instruction question, or the revised one."""

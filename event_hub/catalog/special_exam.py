@@ -25,24 +25,9 @@ DOMAIN = "special_exam"
 KINDS = ("timed", "practice", "proctored")
 #: Every status an attempt can enter (edx_proctoring/statuses.py), each an ``attempt.<status>`` event.
 ATTEMPT_STATUSES = (
-    "eligible",
-    "created",
-    "download_software_clicked",
-    "ready_to_start",
-    "started",
-    "ready_to_submit",
-    "declined",
-    "timed_out",
-    "submitted",
-    "second_review_required",
-    "verified",
-    "rejected",
-    "error",
-    "expired",
-    "onboarding_reset",
-    "onboarding_missing",
-    "onboarding_pending",
-    "onboarding_failed",
+    "eligible", "created", "download_software_clicked", "ready_to_start", "started", "ready_to_submit",
+    "declined", "timed_out", "submitted", "second_review_required", "verified", "rejected", "error",
+    "expired", "onboarding_reset", "onboarding_missing", "onboarding_pending", "onboarding_failed",
     "onboarding_expired",
 )
 EXAM_ACTIONS = ("created", "updated", "option-presented")

@@ -155,10 +155,7 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
         metrics.retried(batch.backend, len(batch))
         logger.warning(
             "delivery of batch %s to %s failed (attempt %d), will retry: %s",
-            batch.id,
-            batch.backend,
-            attempts_made,
-            attempt.error,
+            batch.id, batch.backend, attempts_made, attempt.error,
         )
         return True
     reason = DeadLetter.Reason.RETRIES_EXHAUSTED if attempt.retryable else DeadLetter.Reason.PERMANENT
@@ -168,10 +165,6 @@ def settle(batch: Batch, attempt: Attempt, *, attempts_made: int) -> bool:
     )
     logger.error(
         "batch %s (%d events) to %s dead-lettered (%s): %s",
-        batch.id,
-        len(batch),
-        batch.backend,
-        reason,
-        attempt.error,
+        batch.id, len(batch), batch.backend, reason, attempt.error,
     )
     return False

@@ -125,3 +125,5 @@ class _Broker:
 broker = _Broker()
 on_reload(broker.reset)
 os.register_at_fork(after_in_child=broker.after_fork)
+
+

@@ -45,9 +45,7 @@ def record(batch: Batch, *, reason: str, error: str, attempts: int) -> DeadLette
     except DatabaseError:
         logger.critical(
             "cannot store dead letter for batch %s to %s; payload follows:\n%s",
-            batch.id,
-            batch.backend,
-            batch.payload,
+            batch.id, batch.backend, batch.payload,
         )
         raise
 

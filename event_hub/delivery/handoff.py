@@ -71,8 +71,5 @@ def hand_off(batch: Batch) -> None:
     except Exception:
         logger.critical(
             "unexpected error handing off batch %s to %s; payload follows:\n%s",
-            batch.id,
-            batch.backend,
-            batch.payload,
-            exc_info=True,
+            batch.id, batch.backend, batch.payload, exc_info=True,
         )

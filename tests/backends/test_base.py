@@ -84,13 +84,7 @@ class TestOptions:
     def test_option_names_are_the_keyword_parameters(self) -> None:
         """option_names lists the keyword-only parameters, for the system checks."""
         assert JsonLinesBackend.option_names() == (
-            "path",
-            "max_event_bytes",
-            "oversize",
-            "fsync",
-            "format",
-            "extra_fields",
-            "deduplicate",
+            "path", "max_event_bytes", "oversize", "fsync", "format", "extra_fields", "deduplicate"
         )
         assert MemoryBackend.option_names() == ("format", "extra_fields")
         assert Picky.option_names() == ()

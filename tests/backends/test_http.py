@@ -125,15 +125,8 @@ class TestWebhook:
 class TestThroughTheDeliveryFlow:
     def test_retry_waits_at_least_retry_after(self, server: ScriptedServer, hub: Callable[..., Any]) -> None:
         """The next retry of a batch answered 429 Retry-After: 30 is not scheduled sooner than 30 s."""
-        hub(
-            DELIVERY="sync",
-            BACKENDS={
-                "hook": {
-                    "ENGINE": "event_hub.backends.webhook.WebhookBackend",
-                    "OPTIONS": {"url": server.url},
-                }
-            },
-        )
+        hub(DELIVERY="sync", BACKENDS={"hook": {"ENGINE": "event_hub.backends.webhook.WebhookBackend",
+                                                "OPTIONS": {"url": server.url}}})
         server.script(Answer(429, headers={"Retry-After": "30"}))
         attempt = try_deliver(batch())
         assert attempt.retryable
@@ -149,13 +142,8 @@ class TestThroughTheDeliveryFlow:
         hub(
             DELIVERY="sync",
             RETRY_MAX=8,
-            BACKENDS={
-                "hook": {
-                    "ENGINE": "event_hub.backends.webhook.WebhookBackend",
-                    "OPTIONS": {"url": server.url},
-                    "RETRY_MAX": 1,
-                }
-            },
+            BACKENDS={"hook": {"ENGINE": "event_hub.backends.webhook.WebhookBackend",
+                               "OPTIONS": {"url": server.url}, "RETRY_MAX": 1}},
         )
         server.default = Answer(500)
         sent = batch()

@@ -14,3 +14,4 @@ def _documents(request: pytest.FixtureRequest) -> None:
     """Tests of the modules built on the documents skip without them (fail under CI=true)."""
     if request.path.name in _READERS:
         reference.require_documents()
+

@@ -42,7 +42,8 @@ COURSE_TEAM_REFERENCE = (
     "tracking_logs/course_team_event_types.rst"
 )
 EVENT_LIST = (
-    "openedx/docs.openedx.org: source/developers/references/internal_data_formats/tracking_log_event_list.rst"
+    "openedx/docs.openedx.org: source/developers/references/internal_data_formats/"
+    "tracking_log_event_list.rst"
 )
 GRADES = "openedx/edx-platform: lms/djangoapps/grades/events.py"
 STATE_DELETED = "openedx/edx-platform: lms/djangoapps/instructor/enrollment.py (reset_student_attempts)"
@@ -55,7 +56,9 @@ SEQUENCE_UI = (
     "openedx/frontend-app-learning: src/courseware/course/sequence/Sequence.jsx (logEvent); "
     "openedx/edx-platform: common/djangoapps/track/transformers.py"
 )
-SPLIT_TEST = "openedx/edx-platform: xmodule/partitions/partitions_service.py, xmodule/split_test_block.py"
+SPLIT_TEST = (
+    "openedx/edx-platform: xmodule/partitions/partitions_service.py, xmodule/split_test_block.py"
+)
 ORA_UPLOAD = "openedx/edx-ora2: openassessment/xblock/static/js/src/lms/fileUploader.js"
 
 #: Event names the documents lack -> where the name (with its source and members) comes from.
@@ -77,13 +80,7 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
     **{
         f"edx.course.student_notes.{action}": NOTES + "; " + OPENEDX_REFERENCE
         for action in (
-            "added",
-            "deleted",
-            "edited",
-            "notes_page_viewed",
-            "searched",
-            "used_unit_link",
-            "viewed",
+            "added", "deleted", "edited", "notes_page_viewed", "searched", "used_unit_link", "viewed"
         )
     },
     "edx.done.toggled": DONE + "; " + OPENEDX_REFERENCE,
@@ -102,10 +99,8 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
     **{
         name: GRADES + "; " + COURSE_TEAM_REFERENCE
         for name in (
-            "edx.grades.problem.submitted",
-            "edx.grades.problem.rescored",
-            "edx.grades.problem.score_overridden",
-            "edx.grades.subsection.grade_calculated",
+            "edx.grades.problem.submitted", "edx.grades.problem.rescored",
+            "edx.grades.problem.score_overridden", "edx.grades.subsection.grade_calculated",
             "edx.grades.course.grade_calculated",
         )
     },
@@ -113,42 +108,24 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
     **{
         name: GRADES
         for name in (
-            "edx.grades.subsection.score_overridden",
-            "edx.course.grade.passed.first_time",
-            "edx.course.grade.now_passed",
-            "edx.course.grade.now_failed",
+            "edx.grades.subsection.score_overridden", "edx.course.grade.passed.first_time",
+            "edx.course.grade.now_passed", "edx.course.grade.now_failed",
         )
     },
     **{
         name: PROCTORING + "; " + EVENT_LIST
         for name in (
-            *special_exam.ATTEMPT_NAMES,
-            *special_exam.EXAM_NAMES,
-            *special_exam.ALLOWANCE_NAMES,
+            *special_exam.ATTEMPT_NAMES, *special_exam.EXAM_NAMES, *special_exam.ALLOWANCE_NAMES,
             *special_exam.REVIEW_NAMES,
         )
     },
     **{
         f"edx.forum.{name}": FORUM + "; " + OPENEDX_REFERENCE
         for name in (
-            "thread.voted",
-            "response.voted",
-            "thread.viewed",
-            "thread.locked",
-            "thread.unlocked",
-            "thread.edited",
-            "response.edited",
-            "comment.edited",
-            "thread.deleted",
-            "response.deleted",
-            "comment.deleted",
-            "thread.reported",
-            "response.reported",
-            "comment.reported",
-            "thread.unreported",
-            "response.unreported",
-            "comment.unreported",
-            "response.mark",
+            "thread.voted", "response.voted", "thread.viewed", "thread.locked", "thread.unlocked",
+            "thread.edited", "response.edited", "comment.edited", "thread.deleted", "response.deleted",
+            "comment.deleted", "thread.reported", "response.reported", "comment.reported",
+            "thread.unreported", "response.unreported", "comment.unreported", "response.mark",
             "response.unmark",
         )
     },
@@ -165,16 +142,8 @@ NAMES_BEYOND_DOCUMENTS: dict[str, str] = {
 }
 
 _VIDEO_WITH_DURATION = (
-    "hide_transcript",
-    "load_video",
-    "pause_video",
-    "play_video",
-    "seek_video",
-    "show_transcript",
-    "speed_change_video",
-    "stop_video",
-    "video_hide_cc_menu",
-    "video_show_cc_menu",
+    "hide_transcript", "load_video", "pause_video", "play_video", "seek_video", "show_transcript",
+    "speed_change_video", "stop_video", "video_hide_cc_menu", "video_show_cc_menu",
 )
 
 #: (event name, top-level ``event`` member) the document's list for that event lacks -> source.
@@ -192,7 +161,8 @@ MEMBERS_BEYOND_DOCUMENTS: dict[tuple[str, str], str] = {
         for member in ("current_tab", "tab_count", "target_tab", "widget_placement")
     },
     **{
-        (f"edx.forum.{kind}.created", "from_mfe_sidebar"): FORUM for kind in ("thread", "response", "comment")
+        (f"edx.forum.{kind}.created", "from_mfe_sidebar"): FORUM
+        for kind in ("thread", "response", "comment")
     },
 }
 
@@ -202,9 +172,6 @@ VALUE_WHERE_DOCUMENT_SAYS_NONE: dict[str, str] = {"problem_save": CAPA_JS}
 #: (Segment event, property) the Segment document lacks -> source.
 SEGMENT_PROPERTIES_BEYOND_DOCUMENT: dict[tuple[str, str], str] = {
     (name, "licenseUuid"): CONSENT
-    for name in (
-        "edx.bi.user.consent_form.shown",
-        "edx.bi.user.consent_form.accepted",
-        "edx.bi.user.consent_form.denied",
-    )
+    for name in ("edx.bi.user.consent_form.shown", "edx.bi.user.consent_form.accepted",
+                 "edx.bi.user.consent_form.denied")
 }

@@ -52,6 +52,7 @@ SEGMENT = SPEC_DIR / "segment-events-edx-enterprise.rst"
 DESIGN = SPEC_DIR / "event-tracking-design.md"
 
 
+
 def available() -> bool:
     """Whether the three documents were found."""
     return all(path.exists() for path in (TRACKING_LOG, SEGMENT, DESIGN))

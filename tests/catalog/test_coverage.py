@@ -65,10 +65,8 @@ class TestTrackingLogNames:
         """The document yields at least 130 names (a broken parser cannot pass silently)."""
         names = tracking_log.names
         mobile = sum(1 for value in names.values() if value)
-        print(
-            f"\ntracking-log-events.rst: {len(names)} event names (+{mobile} mobile names), "
-            f"{sum(len(s.fields) for s in tracking_log.sections)} documented event member entries"
-        )
+        print(f"\ntracking-log-events.rst: {len(names)} event names (+{mobile} mobile names), "
+              f"{sum(len(s.fields) for s in tracking_log.sections)} documented event member entries")
         assert len(names) >= MIN_TRACKING_LOG_NAMES
 
     def test_every_documented_name_is_registered(self, tracking_log):
@@ -133,7 +131,7 @@ class TestTrackingLogFields:
         assert not wrong
 
     def test_events_without_members_use_no_fields(self, tracking_log):
-        """ "``event`` Member Fields: None" (and the common-fields-only course team list) means NoFields."""
+        """"``event`` Member Fields: None" (and the common-fields-only course team list) means NoFields."""
         wrong = [
             (name, spec.payload)
             for section in tracking_log.sections
@@ -179,8 +177,7 @@ class TestTrackingLogFields:
     def test_members_beyond_the_document_are_registered(self):
         """Each (event, member) the provenance list vouches for is a member of that event's payload."""
         missing = [
-            key
-            for key in provenance.MEMBERS_BEYOND_DOCUMENTS
+            key for key in provenance.MEMBERS_BEYOND_DOCUMENTS
             if not any(key[1] in member_names(spec.payload) for spec in registry.entries_for(key[0]))
         ]
         assert not missing
@@ -214,10 +211,8 @@ class TestTrackingLogFields:
 class TestSegmentEvents:
     def test_every_segment_event_is_registered(self, segment):
         """The five edx-enterprise Segment events are registered for the server, in the segment audience."""
-        print(
-            f"\nsegment-events-edx-enterprise.rst: {len(segment.events)} event names, "
-            f"{sum(len(segment.properties(name)) for name in segment.events)} properties"
-        )
+        print(f"\nsegment-events-edx-enterprise.rst: {len(segment.events)} event names, "
+              f"{sum(len(segment.properties(name)) for name in segment.events)} properties")
         assert len(segment.events) == 5
         for name in segment.events:
             spec = registry.lookup(name, "server")
@@ -271,13 +266,13 @@ class TestDocuments:
 class TestNothingInvented:
     def test_every_registered_name_is_documented(self, tracking_log, segment):
         """Each name in the registry comes from one of the three documents."""
-        documented = tracking_log.all_names | set(segment.events) | set(reference.read_design_client_events())
-        invented = sorted(set(registry.names()) - documented - set(provenance.NAMES_BEYOND_DOCUMENTS))
-        print(
-            f"\nregistry: {len(registry.names())} names, {len(registry)} entries; "
-            f"documented: {len(documented)}; sourced beyond the documents: "
-            f"{len(provenance.NAMES_BEYOND_DOCUMENTS)}"
+        documented = (
+            tracking_log.all_names | set(segment.events) | set(reference.read_design_client_events())
         )
+        invented = sorted(set(registry.names()) - documented - set(provenance.NAMES_BEYOND_DOCUMENTS))
+        print(f"\nregistry: {len(registry.names())} names, {len(registry)} entries; "
+              f"documented: {len(documented)}; sourced beyond the documents: "
+              f"{len(provenance.NAMES_BEYOND_DOCUMENTS)}")
         assert not invented
 
     def test_names_beyond_the_documents_are_registered_and_not_documented(self, tracking_log, segment):

@@ -54,13 +54,8 @@ class TestCourseTool:
 
     def test_learning_mfe_shape(self):
         """The learning MFE sends the tool name with the course, org and staff flag."""
-        data = {
-            "org_key": "edX",
-            "courserun_key": _COURSE,
-            "course_id": _COURSE,
-            "is_staff": False,
-            "tool_name": "edx.bookmarks",
-        }
+        data = {"org_key": "edX", "courserun_key": _COURSE, "course_id": _COURSE, "is_staff": False,
+                "tool_name": "edx.bookmarks"}
         assert registry.validate("edx.course.tool.accessed", "browser", data).data is data
         assert _fails_at("edx.course.tool.accessed", "browser", dict(data, is_staff="no")) == ["is_staff"]
 
@@ -102,8 +97,7 @@ class TestStudentNotes:
             "edx.course.student_notes.notes_page_viewed": {"view": "Recent Activity"},
             "edx.course.student_notes.searched": {"number_of_results": 3, "search_string": "entropy"},
             "edx.course.student_notes.used_unit_link": {
-                "component_usage_id": self.NOTE["component_usage_id"],
-                "note_id": "5df6b3c8a1c",
+                "component_usage_id": self.NOTE["component_usage_id"], "note_id": "5df6b3c8a1c",
                 "view": "Search Results",
             },
             "edx.course.student_notes.viewed": {"notes": [{"note_id": "5df6b3c8a1c"}, {"note_id": "77aa"}]},
@@ -130,13 +124,8 @@ class TestDragAndDrop:
 
     def test_item_dropped_on_a_zone_and_back_in_the_bank(self):
         """The block publishes the item, its zone (``uid`` string, -1 for the bank) and correctness."""
-        on_zone = {
-            "item": "Goes to the top",
-            "item_id": 0,
-            "location": "The Top Zone",
-            "location_id": "top",
-            "is_correct": True,
-        }
+        on_zone = {"item": "Goes to the top", "item_id": 0, "location": "The Top Zone", "location_id": "top",
+                   "is_correct": True}
         bank = {**on_zone, "location": "item bank", "location_id": -1, "is_correct": False}
         documented = {**on_zone, "location_id": 1, "is_correct_location": True, "input": 42}
         for data in (on_zone, bank, documented):
@@ -148,9 +137,7 @@ class TestDragAndDrop:
         """Feedback pop-ups carry content (``manually`` on close); picked_up an item id."""
         cases = {
             "edx.drag_and_drop_v2.feedback.closed": {
-                "content": "Correct!",
-                "manually": True,
-                "truncated": False,
+                "content": "Correct!", "manually": True, "truncated": False,
             },
             "edx.drag_and_drop_v2.feedback.opened": {"content": "Correct!", "truncated": False},
             "edx.drag_and_drop_v2.item.picked_up": {"item_id": 2},
@@ -166,14 +153,9 @@ class TestCertificates:
 
     def test_revoked_names_its_source(self):
         """A revoked certificate carries the certificate members and the source of the revocation."""
-        data = {
-            "certificate_id": "3b8c2e0f6a9d4c1e",
-            "certificate_url": "/certificates/3b8c2e0f6a9d4c1e",
-            "course_id": _COURSE,
-            "enrollment_mode": "verified",
-            "user_id": 42,
-            "source": "certificate invalidation list",
-        }
+        data = {"certificate_id": "3b8c2e0f6a9d4c1e", "certificate_url": "/certificates/3b8c2e0f6a9d4c1e",
+                "course_id": _COURSE, "enrollment_mode": "verified", "user_id": 42,
+                "source": "certificate invalidation list"}
         assert registry.validate("edx.certificate.revoked", "server", data).data is data
         assert _fails_at("edx.certificate.revoked", "server", dict(data, user_id="42")) == ["user_id"]
 
@@ -199,11 +181,8 @@ class TestOraStaffGrading:
         "scored_at": "2024-03-05T10:12:44.123456+00:00",
         "submission_uuid": "0e6b4c2a-5a4f-11e4-8ed6-0800200c9a66",
         "parts": [
-            {
-                "option": {"name": "Good", "points": 3},
-                "criterion": {"name": "Ideas", "points_possible": 3},
-                "feedback": "",
-            },
+            {"option": {"name": "Good", "points": 3}, "criterion": {"name": "Ideas", "points_possible": 3},
+             "feedback": ""},
             {"option": None, "criterion": {"name": "Comments", "points_possible": 0}, "feedback": "Thanks"},
         ],
     }
@@ -224,31 +203,19 @@ class TestOraStaffGrading:
 
     def test_get_submission_for_staff_grading(self):
         """staff_area_mixin.py publishes type, requesting_staff_id, item_id and submission_returned_uuid."""
-        data = {
-            "type": "full-grade",
-            "requesting_staff_id": "staff-anon-1",
-            "item_id": "block-v1:edX+DemoX+Demo_Course+type@openassessment+block@a1",
-            "submission_returned_uuid": "0e6b4c2a-5a4f-11e4-8ed6-0800200c9a66",
-        }
+        data = {"type": "full-grade", "requesting_staff_id": "staff-anon-1",
+                "item_id": "block-v1:edX+DemoX+Demo_Course+type@openassessment+block@a1",
+                "submission_returned_uuid": "0e6b4c2a-5a4f-11e4-8ed6-0800200c9a66"}
         name = "openassessmentblock.get_submission_for_staff_grading"
         assert registry.validate(name, "server", data).data is data
         assert _fails_at(name, "server", dict(data, type="regrade")) == ["type"]
 
     def test_create_submission_with_parts_and_files(self):
         """create_submission's ``answer`` is ``{'parts': [...]}`` and data_conversion.py's file lists."""
-        data = {
-            "submission_uuid": "0e6b4c2a",
-            "attempt_number": 1,
-            "created_at": "2024-03-05T10:12:44+00:00",
-            "submitted_at": "2024-03-05T10:12:44+00:00",
-            "answer": {
-                "parts": [{"text": "My essay"}],
-                "file_keys": ["k/1"],
-                "files_descriptions": ["fig"],
-                "files_names": ["fig.png"],
-                "files_sizes": [2048],
-            },
-        }
+        data = {"submission_uuid": "0e6b4c2a", "attempt_number": 1,
+                "created_at": "2024-03-05T10:12:44+00:00", "submitted_at": "2024-03-05T10:12:44+00:00",
+                "answer": {"parts": [{"text": "My essay"}], "file_keys": ["k/1"],
+                           "files_descriptions": ["fig"], "files_names": ["fig.png"], "files_sizes": [2048]}}
         assert registry.validate("openassessmentblock.create_submission", "server", data).data is data
         wrong = dict(data, answer={"parts": [{"text": "x"}], "file_keys": "k/1"})
         assert _fails_at("openassessmentblock.create_submission", "server", wrong) == ["answer.file_keys"]
@@ -263,12 +230,8 @@ class TestPeerInstruction:
     """ubc/ubcpi ubcpi/ubcpi.py (record_response, student_view) and ubcpi/answer_pool.py."""
 
     ORIGINAL = {
-        "answer": 1,
-        "answer_text": "Red",
-        "rationale": "Longer wavelength",
-        "correct_answer": 1,
-        "correct_answer_text": ["Red"],
-        "correct_rationale": {"text": "Rayleigh scattering"},
+        "answer": 1, "answer_text": "Red", "rationale": "Longer wavelength", "correct_answer": 1,
+        "correct_answer_text": ["Red"], "correct_rationale": {"text": "Rayleigh scattering"},
         "truncated": False,
         "other_student_responses": {"answers": [{"option": 0, "rationale": "It looks blue"}]},
     }

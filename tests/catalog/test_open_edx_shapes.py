@@ -123,12 +123,8 @@ class TestPdfTextbookNames:
     def test_page_scrolled_is_the_current_name(self):
         """The current Open edX reference (docs.openedx.org, Textbook Interaction Events) names
         ``textbook.pdf.page.scrolled`` with chapter, direction, name and page."""
-        data = {
-            "chapter": "/c4x/edX/DemoX/asset/book.pdf",
-            "direction": "down",
-            "name": "textbook.pdf.page.scrolled",
-            "page": 4,
-        }
+        data = {"chapter": "/c4x/edX/DemoX/asset/book.pdf", "direction": "down",
+                "name": "textbook.pdf.page.scrolled", "page": 4}
         assert registry.validate("textbook.pdf.page.scrolled", "browser", data).data is data
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("textbook.pdf.page.scrolled", "browser", dict(data, direction="sideways"))
@@ -136,20 +132,13 @@ class TestPdfTextbookNames:
 
     def test_searchcasesensitivity_is_the_current_spelling(self):
         """docs.openedx.org spells the Match Case event ``textbook.pdf.searchcasesensitivity.toggled``."""
-        data = {
-            "caseSensitive": True,
-            "chapter": "/c4x/edX/DemoX/asset/book.pdf",
-            "highlightAll": False,
-            "name": "textbook.pdf.searchcasesensitivity.toggled",
-            "page": 2,
-            "query": "entropy",
-            "status": "",
-        }
+        data = {"caseSensitive": True, "chapter": "/c4x/edX/DemoX/asset/book.pdf", "highlightAll": False,
+                "name": "textbook.pdf.searchcasesensitivity.toggled", "page": 2, "query": "entropy",
+                "status": ""}
         assert registry.validate("textbook.pdf.searchcasesensitivity.toggled", "browser", data).data is data
         with pytest.raises(InvalidEventError) as excinfo:
-            registry.validate(
-                "textbook.pdf.searchcasesensitivity.toggled", "browser", dict(data, caseSensitive="true")
-            )
+            registry.validate("textbook.pdf.searchcasesensitivity.toggled", "browser",
+                              dict(data, caseSensitive="true"))
         assert list(excinfo.value.errors) == ["caseSensitive"]
 
 
@@ -157,14 +146,9 @@ class TestConsentFormShape:
     def test_consent_form_as_the_page_sends_it(self):
         """openedx/edx-enterprise grant_data_sharing_permissions.html/.js: ``licenseUuid`` is sent ('null'
         when there is none) and ``deferCreation`` is rendered as the string 'true' or 'false'."""
-        data = {
-            "deferCreation": "false",
-            "successUrl": "/courses/course-v1:edX+DemoX+Demo_Course/courseware",
-            "failureUrl": "/dashboard",
-            "courseId": "course-v1:edX+DemoX+Demo_Course",
-            "programId": None,
-            "licenseUuid": "null",
-        }
+        data = {"deferCreation": "false", "successUrl": "/courses/course-v1:edX+DemoX+Demo_Course/courseware",
+                "failureUrl": "/dashboard", "courseId": "course-v1:edX+DemoX+Demo_Course", "programId": None,
+                "licenseUuid": "null"}
         assert registry.validate("edx.bi.user.consent_form.shown", "server", data).data is data
         with pytest.raises(InvalidEventError) as excinfo:
             registry.validate("edx.bi.user.consent_form.shown", "server", dict(data, licenseUuid=5))

@@ -23,7 +23,9 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 def park(count: int, *, backend: str = "memory", delay: float = 0.0, attempts: int = 0) -> Batch:
     """Park a batch of ``count`` events, due in ``delay`` seconds."""
-    batch = Batch(backend=backend, lines=[wire_line(f"{backend}-{n}", {"n": n}) for n in range(count)])
+    batch = Batch(
+        backend=backend, lines=[wire_line(f"{backend}-{n}", {"n": n}) for n in range(count)]
+    )
     outbox.park(batch, error="test", attempts=attempts, delay=delay)
     return batch
 

@@ -70,30 +70,10 @@ class Profile:
     drain: float  # the longest wait for every accepted event to be delivered
 
 
-SHORT = Profile(
-    "short",
-    lead=1.5,
-    tail=1.5,
-    outage=3,
-    kills=2,
-    kill_gap=1.5,
-    api_rate=16,
-    api_batch=10,
-    script_rate=30,
-    drain=60,
-)
-LONG = Profile(
-    "long",
-    lead=5,
-    tail=10,
-    outage=10,
-    kills=4,
-    kill_gap=5,
-    api_rate=50,
-    api_batch=10,
-    script_rate=100,
-    drain=240,
-)
+SHORT = Profile("short", lead=1.5, tail=1.5, outage=3, kills=2, kill_gap=1.5, api_rate=16, api_batch=10,
+                script_rate=30, drain=60)
+LONG = Profile("long", lead=5, tail=10, outage=10, kills=4, kill_gap=5, api_rate=50, api_batch=10,
+               script_rate=100, drain=240)
 
 
 # --- services ---------------------------------------------------------------------------------------
@@ -310,13 +290,8 @@ class Stack:
         log = open(self.directory / log_name, "ab")  # noqa: SIM115 - the child keeps it
         try:
             return subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=self.env(web=web),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                **options,
+                argv, cwd=ROOT, env=self.env(web=web), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, **options,
             )
         finally:
             log.close()
@@ -328,22 +303,9 @@ class Stack:
         self.broker_proxy.up()
         self.db_proxy.up()
         self.web = self._spawn(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "tests.faults.wsgi:application",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{self.web_port}",
-                "--log-level",
-                "warning",
-                "--graceful-timeout",
-                "10",
-            ],
-            "web.log",
-            web=True,
+            [sys.executable, "-m", "gunicorn", "tests.faults.wsgi:application", "--workers", "2",
+             "--bind", f"127.0.0.1:{self.web_port}", "--log-level", "warning", "--graceful-timeout", "10"],
+            "web.log", web=True,
         )
         self.start_republisher()
         self.start_worker()
@@ -360,16 +322,8 @@ class Stack:
 
     def start_republisher(self) -> None:
         self.republisher = self._spawn(
-            [
-                sys.executable,
-                "-m",
-                "tests.faults.agents",
-                "republisher",
-                "--stop",
-                str(self.directory / "republisher.stop"),
-                "--every",
-                "1",
-            ],
+            [sys.executable, "-m", "tests.faults.agents", "republisher", "--stop",
+             str(self.directory / "republisher.stop"), "--every", "1"],
             "republisher.log",
         )
 
@@ -386,26 +340,10 @@ class Stack:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
 
         self.worker = self._spawn(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.celery_app",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--pool=prefork",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "-Q",
-                self.queue,
-                "-n",
-                f"{self.queue}-{self.worker_starts}@%h",
-            ],
-            log_name,
-            preexec_fn=limit,
+            [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--loglevel=INFO",
+             "--concurrency=2", "--pool=prefork", "--without-mingle", "--without-gossip",
+             "--without-heartbeat", "-Q", self.queue, "-n", f"{self.queue}-{self.worker_starts}@%h"],
+            log_name, preexec_fn=limit,
         )
         worker = self.worker
 
@@ -474,12 +412,8 @@ class Stack:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "django", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            timeout=120,
-            check=False,
+            [sys.executable, "-m", "django", *args], cwd=ROOT, env=self.env(), capture_output=True,
+            timeout=120, check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr.decode()[-3000:]}")
@@ -637,43 +571,23 @@ class Run:
 
     def _agent(self, *args: str) -> subprocess.Popen[bytes]:
         return self.stack._spawn(
-            [
-                sys.executable,
-                "-m",
-                "tests.faults.agents",
-                *args,
-                "--cell",
-                self.tag,
-                "--stop",
-                str(self.stop_file),
-            ],
+            [sys.executable, "-m", "tests.faults.agents", *args, "--cell", self.tag,
+             "--stop", str(self.stop_file)],
             f"{self.tag}/agents.log",
         )
 
     def start_load(self) -> None:
         self.loader = self._agent(
-            "loader",
-            "--ids",
-            str(self.folder / "api.ids"),
-            "--port",
-            str(self.stack.web_port),
-            "--rate",
-            str(self.profile.api_rate),
-            "--batch",
-            str(self.profile.api_batch),
+            "loader", "--ids", str(self.folder / "api.ids"), "--port", str(self.stack.web_port),
+            "--rate", str(self.profile.api_rate), "--batch", str(self.profile.api_batch),
         )
         self.start_emitter()
 
     def start_emitter(self) -> subprocess.Popen[bytes]:
         instance = len(self.emitters)
         emitter = self._agent(
-            "emitter",
-            "--ids",
-            str(self.folder / f"script-{instance}.ids"),
-            "--instance",
-            str(instance),
-            "--rate",
-            str(self.profile.script_rate),
+            "emitter", "--ids", str(self.folder / f"script-{instance}.ids"), "--instance", str(instance),
+            "--rate", str(self.profile.script_rate),
         )
         self.emitters.append(emitter)
         return emitter
@@ -792,11 +706,8 @@ def baseline(run: Run) -> None:
     return
 
 
-@cell(
-    "worker-kill",
-    "the worker's main process SIGKILLed repeatedly (restarted each time): batches "
-    "the broker loses with it are published again from the outbox and written once",
-)
+@cell("worker-kill", "the worker's main process SIGKILLed repeatedly (restarted each time): batches "
+      "the broker loses with it are published again from the outbox and written once")
 def worker_kill(run: Run) -> None:
     stack = run.stack
     for _ in range(run.profile.kills):
@@ -817,33 +728,24 @@ def pool_kill(run: Run) -> None:
         run.pause(run.profile.kill_gap)
 
 
-@cell(
-    "broker-stop",
-    "the broker unreachable for the outage (every process): batches wait in the spool or "
-    "the outbox and go out once it is back",
-)
+@cell("broker-stop", "the broker unreachable for the outage (every process): batches wait in the spool or "
+      "the outbox and go out once it is back")
 def broker_stop(run: Run) -> None:
     run.stack.broker_proxy.down()
     run.pause(run.profile.outage)
     run.stack.broker_proxy.up()
 
 
-@cell(
-    "db-cut",
-    "PostgreSQL unreachable for the web process: requests still answer, their batches wait "
-    "in the spool file and are replayed",
-)
+@cell("db-cut", "PostgreSQL unreachable for the web process: requests still answer, their batches wait "
+      "in the spool file and are replayed")
 def db_cut(run: Run) -> None:
     run.stack.db_proxy.down()
     run.pause(run.profile.outage)
     run.stack.db_proxy.up()
 
 
-@cell(
-    "db-broker-cut",
-    "PostgreSQL (web) and the broker (all) unreachable together: the spool file keeps "
-    "every accepted batch, none ends as a log record",
-)
+@cell("db-broker-cut", "PostgreSQL (web) and the broker (all) unreachable together: the spool file keeps "
+      "every accepted batch, none ends as a log record")
 def db_broker_cut(run: Run) -> None:
     run.stack.db_proxy.down()
     run.stack.broker_proxy.down()
@@ -852,11 +754,8 @@ def db_broker_cut(run: Run) -> None:
     run.stack.db_proxy.up()
 
 
-@cell(
-    "web-kill",
-    "gunicorn's workers SIGKILLed mid-burst (gunicorn starts new ones): what was answered "
-    "is delivered (the dead workers' spool files are recovered)",
-)
+@cell("web-kill", "gunicorn's workers SIGKILLed mid-burst (gunicorn starts new ones): what was answered "
+      "is delivered (the dead workers' spool files are recovered)")
 def web_kill(run: Run) -> None:
     stack = run.stack
     for _ in range(run.profile.kills):
@@ -867,12 +766,8 @@ def web_kill(run: Run) -> None:
     wait_for(lambda: len(stack.web_workers()) >= 2, 30, "gunicorn's new workers")
 
 
-@cell(
-    "script-kill",
-    "a script calling track() SIGKILLed (restarted each time): every event track() "
-    "returned was in the spool file and is recovered",
-    modes=("spool",),
-)
+@cell("script-kill", "a script calling track() SIGKILLed (restarted each time): every event track() "
+      "returned was in the spool file and is recovered", modes=("spool",))
 def script_kill(run: Run) -> None:
     for _ in range(run.profile.kills):
         emitter = run.emitters[-1]
@@ -882,12 +777,8 @@ def script_kill(run: Run) -> None:
         run.pause(run.profile.kill_gap)
 
 
-@cell(
-    "disk-full",
-    "the log's disk full for the outage (RLIMIT_FSIZE on the worker): batches are retried, "
-    "then dead-lettered; replayed once the space is back, each event written once",
-    modes=("spool",),
-)
+@cell("disk-full", "the log's disk full for the outage (RLIMIT_FSIZE on the worker): batches are retried, "
+      "then dead-lettered; replayed once the space is back, each event written once", modes=("spool",))
 def disk_full(run: Run) -> None:
     stack = run.stack
     stack.stop_worker()
@@ -902,12 +793,8 @@ def disk_full(run: Run) -> None:
     stack.manage("event_hub_deadletters", "replay", "--all", "--no-progress")
 
 
-@cell(
-    "logrotate",
-    "the log renamed mid-run (logrotate without copytruncate): the backend reopens the "
-    "path, nothing is lost or written twice across the two files",
-    modes=("spool",),
-)
+@cell("logrotate", "the log renamed mid-run (logrotate without copytruncate): the backend reopens the "
+      "path, nothing is lost or written twice across the two files", modes=("spool",))
 def logrotate(run: Run) -> None:
     log = run.stack.log
     log.rename(log.with_name(f"{log.name}.{run.tag}"))

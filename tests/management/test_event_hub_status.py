@@ -84,11 +84,7 @@ class TestHealthy:
         assert report["problems"] == []
         assert report["queue"]["messages"] == 0
         assert report["outbox"] == {
-            "batches": 0,
-            "events": 0,
-            "unconfirmed": 0,
-            "due": 0,
-            "oldest_age_seconds": None,
+            "batches": 0, "events": 0, "unconfirmed": 0, "due": 0, "oldest_age_seconds": None
         }
         assert report["dead_letters"] == {}
         assert report["last_delivery"] == {"memory": None}

@@ -47,8 +47,6 @@ EXAMPLES = reference.read_json_examples() if reference.available() else []
 SYSLOG_PREFIX = (
     b"Mar  3 12:00:01 lms-1 [service_variant=lms][tracking][env:prod] INFO 42 [tracking] tracking: "
 )
-
-
 def run(*args: Any, stderr: StringIO | None = None) -> tuple[int, str, str]:
     """Run the command; return its exit status, standard output and standard error."""
     out, err = StringIO(), stderr if stderr is not None else StringIO()
