@@ -18,7 +18,7 @@ Contenders, per workload:
   request with an authenticated user and a session; then the emits: catalog validation,
   envelope, processors (``Privacy``), the wire line. ``DELIVERY="sync"``: when the unit ends its
   batch is delivered in-process to the JSON-lines backend, which renders each tracking-log line
-  (``transform``) and appends the batch to a temp file.
+  from its wire line (``transform_line``) and appends the batch to a temp file.
 
   - *end to end*: everything above, the delivery included;
   - *emit side*: only what the emitting code waits for before its batch leaves (the emits and
@@ -322,6 +322,7 @@ def _best(func: Callable[[], Any], number: int) -> float:
 
 def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
     """Each stage of one event timed alone (no profiler), in µs per event, from a line event_hub wrote."""
+    from event_hub import wireline
     from event_hub.backends import get_backend
     from event_hub.backends.base import decode
     from event_hub.delivery.batch import Batch
@@ -329,12 +330,12 @@ def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
     wire = _one_wire_line(workload)
     envelope = decode(wire)
     backend = get_backend("tracking_log")
-    items = [backend.transform(envelope)] * per_unit
+    items = [backend.transform_line(wire)] * per_unit
     lines = [wire] * per_unit
 
-    wire_cost = _best(lambda: orjson.dumps(envelope.to_wire(), option=orjson.OPT_NON_STR_KEYS), 20_000)
-    decode_cost = _best(lambda: decode(wire), 20_000)
-    transform_cost = _best(lambda: backend.transform(envelope), 20_000)
+    wire_cost = _best(lambda: wireline.encode(envelope), 20_000)
+    split_cost = _best(lambda: wireline.split(wire), 20_000)
+    transform_cost = _best(lambda: backend.transform_line(wire), 20_000)
     # A new batch each time (the file backend writes a batch id it has seen once).
     send_cost = _best(lambda: backend.send(items, Batch(backend="tracking_log", lines=lines)), 200) / per_unit
     worker = medians[HUB] - medians[HUB_EMIT]
@@ -344,10 +345,13 @@ def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
         [
             ("emit side (median above)", f"{medians[HUB_EMIT]:.2f}"),
             ("  of which VALIDATE=True minus VALIDATE=False", f"{medians[HUB] - medians[HUB_NOVALID]:.2f}"),
-            ("  of which Envelope.to_wire + orjson.dumps (the wire line)", f"{wire_cost:.2f}"),
+            ("  of which wireline.encode (the wire line)", f"{wire_cost:.2f}"),
             ("delivery at the unit's end (end to end minus emit side)", f"{worker:.2f}"),
-            ("  of which decode: orjson.loads + Envelope.from_wire", f"{decode_cost:.2f}"),
-            ("  of which JsonLinesBackend.transform (render + orjson.dumps)", f"{transform_cost:.2f}"),
+            (
+                "  of which JsonLinesBackend.transform_line (split, render, orjson.dumps)",
+                f"{transform_cost:.2f}",
+            ),
+            ("    of which wireline.split (the head decoded)", f"{split_cost:.2f}"),
             (f"  of which JsonLinesBackend.send (ledger + write), batch of {per_unit}", f"{send_cost:.2f}"),
             ("floor (median above)", f"{medians[FLOOR]:.2f}"),
         ],
@@ -357,6 +361,7 @@ def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
 def _one_wire_line(workload: str) -> bytes:
     """The wire line one event of ``workload`` puts in its unit of work (the tracker's own steps)."""
     from event_hub import context as ctx
+    from event_hub import wireline
     from event_hub.middleware import request_info
     from event_hub.processors.chain import routes
     from event_hub.tracker import emit, tracker
@@ -379,7 +384,7 @@ def _one_wire_line(workload: str) -> bytes:
     assert envelope is not None
     processed = routes().routes[0].apply(envelope)
     assert processed is not None
-    return orjson.dumps(processed.to_wire(), option=orjson.OPT_NON_STR_KEYS)
+    return wireline.encode(processed)
 
 
 def _lms_tracker() -> Any:

@@ -8,8 +8,7 @@ import attrs
 import orjson
 import pytest
 
-from event_hub import jsonio
-from event_hub import wireline
+from event_hub import jsonio, wireline
 from event_hub.backends.formats import compact, line_renderers, openedx, renderer
 from event_hub.envelope import Envelope, EventContext
 from tests.catalog.reference import read_common_fields, require_documents
