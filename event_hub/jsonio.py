@@ -88,6 +88,6 @@ def _mark_big_ints(value: Any, depth: int) -> Any:
 
 def escape_line_separators(line: bytes) -> bytes:
     """``line`` with raw U+2028 and U+2029 written as JSON escapes (the same JSON value)."""
-    if b"\xe2\x80" not in line:
+    if line.find(b"\xe2") < 0 or b"\xe2\x80" not in line:  # find: one memchr, the common ASCII line
         return line
     return line.replace(_LS, b"\\u2028").replace(_PS, b"\\u2029")

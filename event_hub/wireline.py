@@ -10,8 +10,10 @@ Every reader decodes it as before (:meth:`Envelope.from_wire` ignores the
 extra member). A backend that only reshapes the line (the file backend) reads
 the head with :func:`split` — the members before ``event``, a few hundred
 bytes — and copies the payload's text as it is, instead of parsing a payload of
-any size and writing it again. Lines without ``event_bytes`` (written by older
-versions or by hand) are simply not split.
+any size and writing it again. Lines without ``event_bytes`` are simply not
+split: lines written by older versions or by hand, and lines orjson alone could
+not write (an integer beyond 64 bits or an integer key), so that a split line's
+head is always read exactly by orjson.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ _EVENT = b',"event":'
 def encode(envelope: Envelope) -> bytes:
     """The wire line of ``envelope``; raises ``TypeError`` when JSON cannot hold it.
 
-    Integers beyond 64 bits and integer keys are written exactly (:func:`jsonio.dumps`).
+    ``event_bytes`` is written when orjson alone wrote the line, so every integer in it
+    fits in 64 bits and orjson reads it back exactly. A line that needs the exact path
+    (an integer beyond 64 bits, an integer key: :func:`jsonio.dumps`) has no count and
+    is never split.
     """
     wire = envelope.to_wire()
     event = wire.pop("event")
@@ -42,9 +47,9 @@ def encode(envelope: Envelope) -> bytes:
         wire["event_bytes"] = len(payload)
         head = orjson.dumps(wire)
     except TypeError:  # orjson.JSONEncodeError: an integer key, a big integer, or not JSON at all
-        payload = jsonio.dumps(event, option=_EXACT_OPTIONS)
-        wire["event_bytes"] = len(payload)
-        head = jsonio.dumps(wire, option=_EXACT_OPTIONS)
+        wire.pop("event_bytes", None)
+        wire["event"] = event
+        return jsonio.dumps(wire, option=_EXACT_OPTIONS)
     return b"".join((head[:-1], _EVENT, payload, b"}"))
 
 
@@ -72,7 +77,7 @@ def split(line: bytes) -> tuple[dict[str, Any], bytes] | None:
     ):
         return None
     try:
-        head = jsonio.loads(line[:at] + b"}")
+        head = orjson.loads(line[:at] + b"}")  # orjson alone wrote it (see encode): read exactly
     except orjson.JSONDecodeError:
         return None
     if not isinstance(head, dict):

@@ -167,6 +167,9 @@ class TestRenderingFromTheWire:
             expected = jsonio.dumps(from_envelope(Envelope.from_wire(jsonio.loads(line))))
             assert jsonio.dumps(from_wire(jsonio.loads(jsonio.dumps(variant.to_wire())))) == expected, variant
             split = wireline.split(line)
+            if b'"event_bytes":' not in line:  # the exact path (2**70): decoded whole, as checked above
+                assert split is None
+                continue
             assert split is not None
             assert jsonio.dumps(from_split(*split)) == expected, variant
 
