@@ -168,6 +168,8 @@ class JsonLinesBackend(Backend):
     def close(self) -> None:
         with self._lock:
             self._close_fd()
+            if self.ledger is not None:
+                self.ledger.close()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -46,6 +46,9 @@ class BatchLedger:
         self._identity: tuple[int, int] | None = None
         self._offset = 0
         self._lines = 0
+        #: The ledger kept open for appending, and the (device, inode) it was opened on.
+        self._fd: int | None = None
+        self._fd_identity: tuple[int, int] | None = None
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
@@ -89,15 +92,35 @@ class BatchLedger:
 
     def _append(self, text: str) -> None:
         data = text.encode()
+        fd = self._writable()
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a writer died mid-line: start on a line of our own
+        _write_all(fd, data)
+        if size == self._offset and self._fd_identity == self._identity:
+            # We had read it all and hold the lock, so the file is what we read plus these lines:
+            # take them in directly instead of reading them back.
+            for raw in data.splitlines():
+                self._apply(raw)
+            self._offset = size + len(data)
+        else:
+            self.refresh()
+
+    def _writable(self) -> int:
+        """The ledger open for appending, reopened when the path names another file (compacted, removed)."""
+        if self._fd is not None and self._fd_identity == self._identity and self._identity is not None:
+            return self._fd
+        self.close()
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # a writer died mid-line: start on a line of our own
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-        self.refresh()
+        st = os.fstat(fd)
+        self._fd, self._fd_identity = fd, (st.st_dev, st.st_ino)
+        return fd
+
+    def close(self) -> None:
+        """Close the ledger's descriptor (it is opened again when needed)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = self._fd_identity = None
 
     def _compact(self) -> None:
         kept = list(self._entries.values())[-self.keep :]

@@ -314,6 +314,35 @@ class TestRedelivery:
         JsonLinesBackend("log", path=str(log)).deliver(self.batch())
         assert len(read_lines(log)) == 50
 
+    def test_writers_taking_turns_each_see_the_others_batches(self, log: Path) -> None:
+        """Two writers alternating (each keeping its ledger open) never write a batch the other wrote."""
+        first, second = (
+            JsonLinesBackend("log", path=str(log), extra_fields=["id"]),
+            JsonLinesBackend("log", path=str(log), extra_fields=["id"]),
+        )
+        for number in range(6):
+            writer, other = (first, second) if number % 2 == 0 else (second, first)
+            writer.deliver(self.batch(f"b{number}", count=2))
+            other.deliver(self.batch(f"b{number}", count=2))  # a redelivery to the other worker
+            writer.deliver(self.batch(f"b{number}", count=2))
+        assert ids(read_lines(log)) == [f"k{n}" for _ in range(6) for n in range(2)]
+
+    def test_a_compacted_ledger_is_reopened(self, log: Path) -> None:
+        """After another writer compacts the ledger (a new file), the next entries go to the new file."""
+        first, second = (
+            JsonLinesBackend("log", path=str(log), extra_fields=["id"]),
+            JsonLinesBackend("log", path=str(log), extra_fields=["id"]),
+        )
+        assert first.ledger is not None
+        assert second.ledger is not None
+        first.deliver(self.batch("a0", count=1))
+        second.ledger.keep = 2
+        for number in range(6):
+            second.deliver(self.batch(f"s{number}", count=1))  # compacts: the ledger is replaced
+        first.deliver(self.batch("a1", count=1))
+        second.deliver(self.batch("a1", count=1))  # recorded in the new ledger by the first writer
+        assert ids(read_lines(log)).count("k0") == 8
+
     def test_a_subset_under_the_same_id_is_written(self, backend: JsonLinesBackend, log: Path) -> None:
         """One event of a batch replayed alone (a dead letter) is not mistaken for the whole batch."""
         batch = self.batch()
