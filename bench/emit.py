@@ -348,7 +348,7 @@ def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
             ("  of which wireline.encode (the wire line)", f"{wire_cost:.2f}"),
             ("delivery at the unit's end (end to end minus emit side)", f"{worker:.2f}"),
             (
-                "  of which JsonLinesBackend.transform_line (split, render, orjson.dumps)",
+                "  of which JsonLinesBackend.transform_line (split, render, dumps)",
                 f"{transform_cost:.2f}",
             ),
             ("    of which wireline.split (the head decoded)", f"{split_cost:.2f}"),
