@@ -53,6 +53,8 @@ _WIRE_ORDER: Final = (
     "context",
     "event",
 )
+#: The members of a split line's head (:func:`event_hub.wireline.split`): all but ``event``.
+_HEAD_ORDER: Final = _WIRE_ORDER[:-1]
 #: The context members every wire object starts with.
 _CONTEXT_FIRST: Final = frozenset(("course_id", "org_id", "path", "user_id"))
 #: Length of a wire ``time`` in its one form (``YYYY-MM-DDThh:mm:ss.ffffff+00:00``).
@@ -144,7 +146,7 @@ def openedx_from_split(
     payload already is a string); a server or mobile event's is the text itself.
     """
     source = _source(head)
-    if tuple(head) != _WIRE_ORDER[:-1] or not _context_first(head):
+    if tuple(head) != _HEAD_ORDER or not _context_first(head):
         return openedx(Envelope.from_wire({**head, "event": jsonio.loads(payload)}), extra_fields)
     if source == "browser" and not payload.startswith(b'"'):
         head["event"] = payload.decode()
