@@ -17,6 +17,7 @@ import base64
 import datetime
 import functools
 import io
+import operator
 import struct
 import typing
 import uuid
@@ -156,12 +157,25 @@ def _write_long(value: Any, out: bytearray) -> None:
     out.append(n)
 
 
+@functools.cache
+def _string_serializer(cls: type) -> Callable[[Any], str] | None:
+    """The custom serializer ``_to_record`` applies to a ``cls`` value (``None``: it applies none)."""
+    if issubclass(cls, _PLAIN) or attrs.has(cls) or issubclass(cls, (dict, list, tuple)):
+        return None
+    for klass in cls.__mro__:
+        serializer = _TO_STRING.get(klass)
+        if serializer is not None:
+            return serializer
+    return None
+
+
 def _write_string(value: Any, out: bytearray) -> None:
     if type(value) is not str:
-        try:
-            value = _to_record(value)  # an opaque key, a date: its custom serializer's text
-        except CodecError as exc:
-            raise _General from exc
+        # An opaque key, a date: its custom serializer's text.
+        serializer = _string_serializer(type(value))  # type: ignore[arg-type]
+        if serializer is None:
+            raise _General
+        value = serializer(value)
         if type(value) is not str:
             raise _General
     try:
@@ -244,25 +258,32 @@ def _compile_union(branches: list[Any], named: dict[str, _Writer]) -> _Writer:
 
 
 def _compile_record(schema: Mapping[str, Any], named: dict[str, _Writer]) -> _Writer:
-    fields: list[tuple[str, _Writer]] = []
+    names: list[str] = []
+    writers: list[_Writer] = []
+    #: Per data class: one call reading the fields the schema lists, in its order.
+    getters: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+    def getter_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        if not attrs.has(cls) or not set(names) <= {field.name for field in attrs.fields(cls)}:
+            raise _General  # the general path fills a missing field with its default, or refuses it
+        get = operator.attrgetter(*names)
+        getters[cls] = (lambda value: (get(value),)) if len(names) == 1 else get
+        return getters[cls]
 
     def write(value: Any, out: bytearray) -> None:
-        names = attrs_names.get(type(value))
-        if names is None:
-            if not attrs.has(type(value)):
-                raise _General
-            names = attrs_names[type(value)] = {field.name for field in attrs.fields(type(value))}
-        for name, write_field in fields:
-            if name not in names:
-                raise _General  # the general path fills it with its default, or refuses it
-            write_field(getattr(value, name), out)
+        get = getters.get(type(value)) or getter_of(type(value))
+        for write_field, item in zip(writers, get(value), strict=True):
+            write_field(item, out)
 
-    attrs_names: dict[type, set[str]] = {}
     # Registered before its fields are compiled, so a record may refer to itself.
     named[schema["name"]] = write
     if schema.get("namespace"):
         named[f"{schema['namespace']}.{schema['name']}"] = write
-    fields.extend((field["name"], _compile(field["type"], named)) for field in schema["fields"])
+    for field in schema["fields"]:
+        names.append(field["name"])
+        writers.append(_compile(field["type"], named))
+    if not names:
+        raise _General("a record without fields")
     return write
 
 
