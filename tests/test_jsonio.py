@@ -46,7 +46,8 @@ class TestLoads:
                 if isinstance(parsed, int)
                 else (parsed["n"] if isinstance(parsed, dict) else parsed[-1])
             )
-            assert found == number and type(found) is int
+            assert found == number
+            assert type(found) is int
 
     def test_64_bit_values_take_the_fast_path_unchanged(self) -> None:
         """Values orjson holds exactly are returned as orjson parsed them."""
