@@ -7,7 +7,7 @@ One run of ``manage.py event_hub_segment_sink`` (SQLite store in the bench folde
 both cases, one after the other in each round, with the same events (``BATCHES`` x 100
 sample ``problem_check`` events with varied answers, about 1.9 kB each as a Segment message):
 
-* ``event_hub worker``: the batches are published to Redis first (``hand_off``), then one
+* ``event_hub worker``: the batches are published to Redis first (``hand_off``, direct), then one
   ``celery worker -c 1`` (prefork, prefetch 1, acks late) delivers them with the Segment
   backend (``segment.analytics.request.post`` from inside the task, one request per batch);
 * ``library Client``: one process makes a ``segment.analytics.Client`` (its queue and its
