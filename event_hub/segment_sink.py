@@ -17,7 +17,9 @@ does: ``POST /control/faults`` with a list of faults, each used for the next
 * ``{"mode": "hang", "delay": 30}``: read the request, store nothing, and close the
   connection after ``delay`` seconds without answering.
 
-``GET /control/stats`` gives the counts, ``GET /control/messages`` every stored
+A batch that passes the checks is answered 200 first and stored just after (as Segment
+accepts a batch before it processes it); the control endpoints wait until every answered
+batch is stored. ``GET /control/stats`` gives the counts, ``GET /control/messages`` every stored
 message (in arrival order, each with the arrival time of its request),
 ``GET /control/requests`` every batch request with the status it got, and
 ``POST /control/reset`` forgets everything.
@@ -106,13 +108,17 @@ class SinkStore:
         messages: Sequence[dict[str, Any]] = (),
         body: bytes | None = None,
         reason: str = "",
+        received: float | None = None,
     ) -> int:
-        """Store one batch request, its (decoded) body and an index row per message; return its id."""
+        """Store one batch request, its (decoded) body and an index row per message; return its id.
+
+        ``received``: when the request arrived (``time.time()``; default now).
+        """
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO requests (received, status, messages, bytes, gzip, reason, body) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), status, len(messages), size, int(gzipped), reason, body),
+                (received or time.time(), status, len(messages), size, int(gzipped), reason, body),
             )
             request = int(cursor.lastrowid or 0)
             db.executemany(
@@ -224,6 +230,25 @@ class SegmentSink(ThreadingHTTPServer):
         self.write_key = write_key
         self.store = store
         self.faults = Faults()
+        self._unstored = 0  # batches answered and not stored yet
+        self._stored = threading.Condition()
+
+    @contextmanager
+    def answering_first(self) -> Iterator[None]:
+        """Mark a batch answered before it is stored; control reads wait until it is stored."""
+        with self._stored:
+            self._unstored += 1
+        try:
+            yield
+        finally:
+            with self._stored:
+                self._unstored -= 1
+                self._stored.notify_all()
+
+    def wait_stored(self, timeout: float = 10.0) -> bool:
+        """Wait until every answered batch is stored; ``False`` if some are still being stored."""
+        with self._stored:
+            return self._stored.wait_for(lambda: self._unstored == 0, timeout)
 
     @property
     def url(self) -> str:
@@ -257,6 +282,7 @@ class SinkHandler(BaseHTTPRequestHandler):
         elif self.path == "/control/faults":
             self._set_faults(body)
         elif self.path == "/control/reset":
+            self.server.wait_stored()
             self.server.store.reset()
             self.server.faults.set([])
             self._json(HTTPStatus.OK, {"reset": True})
@@ -275,11 +301,13 @@ class SinkHandler(BaseHTTPRequestHandler):
         if view is None:
             self._json(HTTPStatus.NOT_FOUND, {"code": "not_found", "message": f"no endpoint {self.path}"})
             return
+        self.server.wait_stored()  # what was answered 200 is counted
         self._json(HTTPStatus.OK, view())
 
     # --- /v1/batch -------------------------------------------------------------------------------
 
     def _batch(self, raw: bytes) -> None:
+        received = time.time()
         store = self.server.store
         gzipped = self.headers.get("Content-Encoding", "").lower() == "gzip"
         if not self._authorized():
@@ -319,12 +347,30 @@ class SinkHandler(BaseHTTPRequestHandler):
                 HTTPStatus.BAD_REQUEST, "invalid_request", f"batch[{oversize}] is over 32 KB", raw, gzipped
             )
             return
-        store.record(
-            status=HTTPStatus.OK, size=len(raw), gzipped=gzipped, messages=payload["batch"], body=data
-        )
         if fault is not None and fault.mode == "slow":
+            store.record(
+                status=HTTPStatus.OK,
+                size=len(raw),
+                gzipped=gzipped,
+                messages=payload["batch"],
+                body=data,
+                received=received,
+            )
             time.sleep(fault.delay)
-        self._json(HTTPStatus.OK, {"success": True})
+            self._json(HTTPStatus.OK, {"success": True})
+            return
+        # Checked, so accepted: answered at once, as Segment does, and stored while the client goes on
+        # (the control endpoints wait for it). The client never waits on this sink's SQLite writes.
+        with self.server.answering_first():
+            self._json(HTTPStatus.OK, {"success": True})
+            store.record(
+                status=HTTPStatus.OK,
+                size=len(raw),
+                gzipped=gzipped,
+                messages=payload["batch"],
+                body=data,
+                received=received,
+            )
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")

@@ -31,6 +31,24 @@ class TestLoads:
             assert parsed == {"n": number, "list": [1, number], "f": 1.5}
             assert type(parsed["n"]) is int
 
+    @pytest.mark.parametrize(
+        "template",
+        ['{{"n":{n}}}', "[{n}]", "[1,{n}]", '{{"n":\n\t{n}}}', '{{"n":\r{n}}}', "{n}", " {n} "],
+    )
+    @pytest.mark.parametrize("number", [ODD, -ODD])
+    def test_big_integers_stay_exact_after_any_separator(self, template: str, number: int) -> None:
+        """However the number is set off (no space, a newline, a tab, at the top level), it stays exact."""
+        text = template.format(n=number)
+        for data in (text, text.encode()):
+            parsed = jsonio.loads(data)
+            found = (
+                parsed
+                if isinstance(parsed, int)
+                else (parsed["n"] if isinstance(parsed, dict) else parsed[-1])
+            )
+            assert found == number
+            assert type(found) is int
+
     def test_64_bit_values_take_the_fast_path_unchanged(self) -> None:
         """Values orjson holds exactly are returned as orjson parsed them."""
         text = b'{"max": 18446744073709551615, "min": -9223372036854775808, "f": 1.25e300}'

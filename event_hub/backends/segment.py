@@ -34,6 +34,7 @@ a process that may exit or fork.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,12 +45,12 @@ import requests
 from django.conf import settings
 from segment.analytics import request as segment_request
 
-from event_hub import __version__
+from event_hub import __version__, jsonio
 from event_hub.backends.http import HttpBackend, retry_after_seconds, status_error
 from event_hub.backends.jsonlog import truncate_line
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
-from event_hub.envelope import Envelope
+from event_hub.envelope import SOURCES, Envelope
 from event_hub.exceptions import DeliveryError, EventRejected
 from event_hub.processors import Processor
 from event_hub.processors.filters import EventNameFilter
@@ -153,7 +154,18 @@ class SegmentBackend(HttpBackend):
 
     def transform(self, envelope: Envelope) -> tuple[dict[str, Any], int]:
         """The ``track`` message of ``envelope`` and an upper bound of its size as the library measures it."""
-        message = self.message(envelope)
+        return self._sized(self.message(envelope))
+
+    def transform_line(self, line: bytes) -> tuple[dict[str, Any], int]:
+        """:meth:`transform` of a batch line, built from its JSON without an :class:`Envelope` in between."""
+        if (
+            type(self).transform is not SegmentBackend.transform
+            or type(self).message is not SegmentBackend.message
+        ):
+            return super().transform_line(line)  # a subclass's own mapping
+        return self._sized(self.wire_message(jsonio.loads(line)))
+
+    def _sized(self, message: dict[str, Any]) -> tuple[dict[str, Any], int]:
         bound = dumps_size_bound(orjson.dumps(message))
         if bound <= MAX_MESSAGE_BYTES:
             return message, bound
@@ -169,55 +181,74 @@ class SegmentBackend(HttpBackend):
 
     def message(self, envelope: Envelope) -> dict[str, Any]:
         """The Segment ``track`` message of ``envelope`` (see the module docstring)."""
-        ctx = envelope.context
-        payload = envelope.event
+        record = envelope.to_wire()
+        record["time"] = envelope.time  # as it is (the wire form would be in UTC)
+        return self.wire_message(record)
+
+    def wire_message(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The Segment ``track`` message of an envelope in its wire form (:meth:`Envelope.to_wire`, or
+        the same decoded from a batch line).
+
+        A line that :meth:`Envelope.from_wire` would refuse is refused too (a missing member, an
+        unreadable time, an unknown source), so the event is set aside the same way.
+        """
+        (event_id, name, _, source, moment, payload, ctx, username, ip, agent, _, referer, accept_language,
+         page_url, session) = (
+            record["id"], record["name"], record["event_type"], record["event_source"], record["time"],
+            record["event"], record["context"], record["username"], record["ip"], record["agent"],
+            record["host"], record["referer"], record["accept_language"], record["page"], record["session"],
+        )  # fmt: skip
+        if not isinstance(moment, datetime.datetime):
+            moment = datetime.datetime.fromisoformat(moment)
+        if source not in SOURCES:
+            raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
         properties = payload if isinstance(payload, dict) else {"data": payload}
         context: dict[str, Any] = {"library": LIBRARY}
         page: dict[str, str] = {}
-        if envelope.page:
-            page["url"] = envelope.page
-        if ctx.path:
-            page["path"] = ctx.path
-        if envelope.referer:
-            page["referrer"] = envelope.referer
+        if page_url:
+            page["url"] = page_url
+        path = ctx.get("path")
+        if path:
+            page["path"] = path
+        if referer:
+            page["referrer"] = referer
         if page:
             context["page"] = page
-        if envelope.agent:
-            context["userAgent"] = envelope.agent
-        locale = first_locale(envelope.accept_language)
+        if agent:
+            context["userAgent"] = agent
+        locale = first_locale(accept_language)
         if locale:
             context["locale"] = locale
-        if ctx.course_id:
-            context["course_id"] = ctx.course_id
-        if ctx.org_id:
-            context["org_id"] = ctx.org_id
-        extra = ctx.extra
-        if extra:
-            application = extra.get("application")
-            if isinstance(application, dict):
-                context["app"] = {
-                    "name": application.get("name", ""),
-                    "version": application.get("version", ""),
-                }
-            client_id = extra.get("client_id")
-            if client_id:
-                context["Google Analytics"] = {"clientId": client_id}
+        course_id = ctx.get("course_id")
+        if course_id:
+            context["course_id"] = course_id
+        org_id = ctx.get("org_id")
+        if org_id:
+            context["org_id"] = org_id
+        # Members the envelope does not model (its context's ``extra``) sit beside the others on the wire.
+        application = ctx.get("application")
+        if isinstance(application, dict):
+            context["app"] = {"name": application.get("name", ""), "version": application.get("version", "")}
+        client_id = ctx.get("client_id")
+        if client_id:
+            context["Google Analytics"] = {"clientId": client_id}
         if self.pii:
-            if envelope.ip:
-                context["ip"] = envelope.ip
-            if envelope.username:
-                context["traits"] = {"username": envelope.username}
+            if ip:
+                context["ip"] = ip
+            if username:
+                context["traits"] = {"username": username}
         message: dict[str, Any] = {
             "type": "track",
-            "event": envelope.name,
-            "messageId": envelope.id,
-            "timestamp": envelope.time.isoformat(timespec="milliseconds"),
-            "anonymousId": ctx.anonymous_user_id or envelope.session or envelope.id,
+            "event": name,
+            "messageId": event_id,
+            "timestamp": moment.isoformat(timespec="milliseconds"),
+            "anonymousId": ctx.get("anonymous_user_id") or session or event_id,
             "properties": properties,
             "context": context,
         }
-        if ctx.user_id is not None:
-            message["userId"] = str(ctx.user_id)
+        user_id = ctx.get("user_id")
+        if user_id is not None:
+            message["userId"] = str(user_id)
         return message
 
     def _truncated(self, message: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
@@ -286,7 +317,8 @@ def dumps_size_bound(compact: bytes) -> int:
     byte of the character's UTF-8 form, so 2 more per such byte). Exact sizes
     (:func:`dumps_size`) cost a second serialization and are only taken near the limit.
     """
-    return len(compact) + compact.count(b":") + compact.count(b",") + 2 * len(compact.translate(None, _ASCII))
+    size = len(compact) + compact.count(b":") + compact.count(b",")
+    return size if compact.isascii() else size + 2 * len(compact.translate(None, _ASCII))
 
 
 def dumps_size(message: Mapping[str, Any]) -> int:

@@ -17,6 +17,8 @@ import base64
 import datetime
 import functools
 import io
+import operator
+import struct
 import typing
 import uuid
 from collections.abc import Callable, Mapping
@@ -125,8 +127,225 @@ def _decoder(kind: Any) -> Callable[[Any], Any]:
     return decode_or_none
 
 
+# --- Avro writing, compiled per signal ---------------------------------------------------------------
+#
+# fastavro writes a signal's record tree in about the time ``_to_record`` takes to build it, choosing
+# each union's branch by validating the value against every branch. Per signal, the schema is
+# compiled once into nested writers that read the data classes directly and append Avro bytes:
+# Avro's binary encoding of the types openedx-events uses (records, strings, longs, booleans,
+# doubles, arrays, maps, and unions of null and one type) is short to spell out. A writer accepts
+# only values of exactly the type its schema node states (after the custom serializers, as
+# ``_to_record`` applies them); anything else, or a schema using another type, goes the general
+# way (``_to_record`` then fastavro), so the bytes and the errors stay fastavro's.
+
+_Writer = Callable[[Any, bytearray], None]
+_PACK_DOUBLE = struct.Struct("<d").pack
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+
+class _General(Exception):
+    """A value (or a schema) the compiled writer leaves to the general path."""
+
+
+def _write_long(value: Any, out: bytearray) -> None:
+    if type(value) is not int or not _LONG_MIN <= value <= _LONG_MAX:
+        raise _General
+    n = (value << 1) ^ (value >> 63)  # zigzag
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+@functools.cache
+def _string_serializer(cls: type) -> Callable[[Any], str] | None:
+    """The custom serializer ``_to_record`` applies to a ``cls`` value (``None``: it applies none)."""
+    if issubclass(cls, _PLAIN) or attrs.has(cls) or issubclass(cls, (dict, list, tuple)):
+        return None
+    for klass in cls.__mro__:
+        serializer = _TO_STRING.get(klass)
+        if serializer is not None:
+            return serializer
+    return None
+
+
+def _write_string(value: Any, out: bytearray) -> None:
+    if type(value) is not str:
+        # An opaque key, a date: its custom serializer's text.
+        serializer = _string_serializer(type(value))  # type: ignore[arg-type]
+        if serializer is None:
+            raise _General
+        value = serializer(value)
+        if type(value) is not str:
+            raise _General
+    try:
+        data = value.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate
+        raise _General from exc
+    size = len(data)
+    if size < 64:
+        out.append(size << 1)  # the zigzag varint of a small length is one byte
+    else:
+        _write_long(size, out)
+    out += data
+
+
+def _write_boolean(value: Any, out: bytearray) -> None:
+    if type(value) is not bool:
+        raise _General
+    out.append(1 if value else 0)
+
+
+def _write_double(value: Any, out: bytearray) -> None:
+    if type(value) is not float:
+        raise _General
+    out += _PACK_DOUBLE(value)
+
+
+def _write_null(value: Any, out: bytearray) -> None:
+    if value is not None:
+        raise _General
+
+
+_PRIMITIVES: dict[str, _Writer] = {
+    "long": _write_long,
+    "string": _write_string,
+    "boolean": _write_boolean,
+    "double": _write_double,
+    "null": _write_null,
+}
+
+
+def _compile(schema: Any, named: dict[str, _Writer]) -> _Writer:
+    """The writer of one schema node (``named``: the records defined so far, by name)."""
+    if isinstance(schema, str):
+        if schema in _PRIMITIVES:
+            return _PRIMITIVES[schema]
+        if schema in named:
+            return lambda value, out: named[schema](value, out)
+        raise _General(f"unsupported type {schema!r}")
+    if isinstance(schema, list):
+        return _compile_union(schema, named)
+    kind = schema.get("type")
+    if isinstance(kind, (dict, list)):
+        return _compile(kind, named)
+    if kind == "record":
+        return _compile_record(schema, named)
+    if kind == "array":
+        return _compile_array(_compile(schema["items"], named))
+    if kind == "map":
+        return _compile_map(_compile(schema["values"], named))
+    if kind in _PRIMITIVES and set(schema) <= {"type", "doc"}:
+        return _PRIMITIVES[kind]
+    raise _General(f"unsupported schema {schema!r}")
+
+
+def _compile_union(branches: list[Any], named: dict[str, _Writer]) -> _Writer:
+    if len(branches) != 2 or "null" not in branches:
+        raise _General(f"unsupported union {branches!r}")
+    null_index = branches.index("null")
+    other = _compile(branches[1 - null_index], named)
+    null_mark, other_mark = bytes([null_index * 2]), bytes([(1 - null_index) * 2])  # zigzag 0 and 1
+
+    def write(value: Any, out: bytearray) -> None:
+        if value is None:
+            out += null_mark
+        else:
+            out += other_mark
+            other(value, out)
+
+    return write
+
+
+def _compile_record(schema: Mapping[str, Any], named: dict[str, _Writer]) -> _Writer:
+    names: list[str] = []
+    writers: list[_Writer] = []
+    #: Per data class: one call reading the fields the schema lists, in its order.
+    getters: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+    def getter_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        if not attrs.has(cls) or not set(names) <= {field.name for field in attrs.fields(cls)}:
+            raise _General  # the general path fills a missing field with its default, or refuses it
+        get = operator.attrgetter(*names)
+        getters[cls] = (lambda value: (get(value),)) if len(names) == 1 else get
+        return getters[cls]
+
+    def write(value: Any, out: bytearray) -> None:
+        get = getters.get(type(value)) or getter_of(type(value))
+        for write_field, item in zip(writers, get(value), strict=True):
+            write_field(item, out)
+
+    # Registered before its fields are compiled, so a record may refer to itself.
+    named[schema["name"]] = write
+    if schema.get("namespace"):
+        named[f"{schema['namespace']}.{schema['name']}"] = write
+    for field in schema["fields"]:
+        names.append(field["name"])
+        writers.append(_compile(field["type"], named))
+    if not names:
+        raise _General("a record without fields")
+    return write
+
+
+def _compile_array(item: _Writer) -> _Writer:
+    def write(value: Any, out: bytearray) -> None:
+        if type(value) is not list and type(value) is not tuple:
+            raise _General
+        if value:
+            _write_long(len(value), out)
+            for element in value:
+                item(element, out)
+        out.append(0)
+
+    return write
+
+
+def _compile_map(item: _Writer) -> _Writer:
+    def write(value: Any, out: bytearray) -> None:
+        if type(value) is not dict:
+            raise _General
+        if value:
+            _write_long(len(value), out)
+            for key, element in value.items():
+                if type(key) is not str:
+                    raise _General
+                _write_string(key, out)
+                item(element, out)
+        out.append(0)
+
+    return write
+
+
+@functools.cache
+def _compiled(signal: OpenEdxPublicSignal) -> tuple[tuple[str, _Writer], ...] | None:
+    """The top-level fields of ``signal``'s record and their writers (``None``: not compilable)."""
+    schema = schema_from_signal(signal)
+    try:
+        fields = tuple((field["name"], _compile(field["type"], {})) for field in schema["fields"])
+    except _General:
+        return None
+    if [name for name, _ in fields] != list(signal.init_data):
+        return None
+    return fields
+
+
 def to_avro(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> bytes:
     """The Avro bytes of ``data`` (the keyword arguments of ``signal``), as openedx-events writes them."""
+    fields = _compiled(signal)
+    if fields is not None:
+        values = [data[name] for name, _ in fields]
+        out = bytearray()
+        try:
+            for (_, write), value in zip(fields, values, strict=True):
+                write(value, out)
+            return bytes(out)
+        except _General:
+            return _to_avro_generally(signal, data)  # which writes it, or raises the error it should
+    return _to_avro_generally(signal, data)
+
+
+def _to_avro_generally(signal: OpenEdxPublicSignal, data: Mapping[str, Any]) -> bytes:
+    """:func:`to_avro` through the record tree and fastavro (any schema, any value)."""
     record = {key: _to_record(data[key]) for key in signal.init_data}
     out = io.BytesIO()
     try:

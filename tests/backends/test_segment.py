@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +17,16 @@ from segment.analytics import request as segment_request
 
 from event_hub import emit
 from event_hub.backends.base import decode
-from event_hub.backends.segment import MAX_MESSAGE_BYTES, SegmentBackend, dumps_size, dumps_size_bound
+from event_hub.backends.segment import (
+    LIBRARY,
+    MAX_MESSAGE_BYTES,
+    SegmentBackend,
+    dumps_size,
+    dumps_size_bound,
+)
 from event_hub.delivery import unit_of_work
+from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope, EventContext
 from event_hub.exceptions import PermanentDeliveryError, RetryableDeliveryError
 from event_hub.models import DeadLetter
 from tests.conftest import ENROLLMENT
@@ -149,6 +158,114 @@ class TestMapping:
         for name, data in events.items():
             assert {key: arrived[name][key] for key in data} == data
             assert arrived[name]["nonInteraction"] == 1
+
+
+class TestBatchLines:
+    """A batch line becomes its message straight from its JSON, as from its decoded envelope."""
+
+    @staticmethod
+    def browser_line(**context_extra: Any) -> bytes:
+        envelope = Envelope(
+            id="0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            name="play_video",
+            event_type="play_video",
+            event_source="browser",
+            time=datetime.datetime(2024, 5, 6, 7, 8, 9, 987654, tzinfo=datetime.UTC),
+            event={"code": "html5", "currentTime": 12.5},
+            context=EventContext(
+                course_id=COURSE, org_id="edX", path="/event", user_id=7, extra=context_extra
+            ),
+            username="learner",
+            ip="203.0.113.9",
+            agent="Agent/2.0",
+            referer="https://lms.example.org/from",
+            accept_language="de-CH,de;q=0.9",
+            page="https://lms.example.org/courses/x/video",
+            session="feedface",
+        )
+        return orjson.dumps(envelope.to_wire())
+
+    def test_every_member_of_a_browser_line(self, settings: Any) -> None:
+        settings.EVENT_HUB = {"BACKENDS": {"seg": {"ENGINE": "x", "PII": True}}}
+        backend = SegmentBackend("seg", write_key="k")
+        line = self.browser_line(application={"name": "app", "version": "1.2"}, client_id="GA1.2.3")
+        message, size = backend.transform_line(line)
+        assert message == {
+            "type": "track",
+            "event": "play_video",
+            "messageId": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "timestamp": "2024-05-06T07:08:09.987+00:00",
+            "anonymousId": "feedface",
+            "properties": {"code": "html5", "currentTime": 12.5},
+            "context": {
+                "library": LIBRARY,
+                "page": {
+                    "url": "https://lms.example.org/courses/x/video",
+                    "path": "/event",
+                    "referrer": "https://lms.example.org/from",
+                },
+                "userAgent": "Agent/2.0",
+                "locale": "de-CH",
+                "course_id": COURSE,
+                "org_id": "edX",
+                "app": {"name": "app", "version": "1.2"},
+                "Google Analytics": {"clientId": "GA1.2.3"},
+                "ip": "203.0.113.9",
+                "traits": {"username": "learner"},
+            },
+            "userId": "7",
+        }
+        assert (message, size) == backend.transform(decode(line))
+        assert size >= dumps_size(message)
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"anonymous_user_id": "abc123"},
+            {"user_id": None, "session": ""},
+            {"event": [1, 2]},
+            {"page": None, "referer": "", "accept_language": "", "agent": ""},
+            {"time": "2024-05-06T09:08:09.5+02:00"},
+        ],
+    )
+    def test_same_message_as_from_the_decoded_envelope(self, change: dict[str, Any]) -> None:
+        record = orjson.loads(self.browser_line())
+        for key, value in change.items():
+            if key in ("anonymous_user_id", "user_id"):
+                record["context"][key] = value
+            else:
+                record[key] = value
+        line = orjson.dumps(record)
+        backend = SegmentBackend("seg", write_key="k")
+        assert backend.transform_line(line) == backend.transform(decode(line))
+
+    @pytest.mark.parametrize(
+        ("change", "reason"),
+        [
+            ({"event_source": "elsewhere"}, "ValueError"),
+            ({"session": None}, "KeyError"),
+            ({"time": "x"}, "ValueError"),
+        ],
+    )
+    def test_a_line_the_envelope_refuses_is_set_aside(self, change: dict[str, Any], reason: str) -> None:
+        record = orjson.loads(self.browser_line())
+        record.update(change)
+        if change.get("session", "") is None:
+            del record["session"]
+        bad = orjson.dumps(record)
+        result = SegmentBackend("seg", write_key="k", host="http://127.0.0.1:9").deliver(
+            Batch(backend="seg", lines=[bad])
+        )
+        assert result.delivered == 0
+        assert [r.reason.split(":")[1].strip() for r in result.rejected] == [reason]
+
+    def test_a_subclass_mapping_is_used_for_lines(self) -> None:
+        class Renamed(SegmentBackend):
+            def message(self, envelope: Envelope) -> dict[str, Any]:
+                return {**super().message(envelope), "event": "renamed"}
+
+        message, _ = Renamed("seg", write_key="k").transform_line(self.browser_line())
+        assert message["event"] == "renamed"
 
 
 class TestConfiguration:

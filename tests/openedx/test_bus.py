@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 import redis
 from edx_event_bus_redis.internal.consumer import RedisEventConsumer
@@ -14,11 +15,15 @@ from openedx_events.content_authoring.signals import COURSE_CERTIFICATE_CONFIG_C
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 
 from event_hub import tracker
+from event_hub.backends.base import decode
+from event_hub.backends.openedx_bus import OpenedxBusBackend, write_entries
+from event_hub.delivery.batch import Batch
 from event_hub.models import DeadLetter
 from event_hub.openedx import codec, samples, wire
 from event_hub.openedx.consumer import ConsumerFailed, RedisBusConsumer, dead_letter_backend
-from event_hub.openedx.producer import HubEventBusProducer
+from event_hub.openedx.producer import HubEventBusProducer, entry_line
 from tests.conftest import delivered
+from tests.openedx.conftest import BUS_REDIS_URL
 from tests.openedx.test_signals import comparable
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -315,3 +320,55 @@ class TestCompatibility:
         assert isinstance(
             HubEventBusProducer(), __import__("openedx_events.event_bus").event_bus.EventBusProducer
         )
+
+
+class TestBackendLines:
+    """What the bus backend makes of a batch line, and how it writes a batch's entries."""
+
+    @staticmethod
+    def entry_line(seed: int = 1) -> bytes:
+        data = samples.sample_data(COURSE_ENROLLMENT_CREATED, seed=seed)
+        metadata = COURSE_ENROLLMENT_CREATED.generate_signal_metadata()
+        fields = wire.entry_fields(metadata, codec.to_avro(COURSE_ENROLLMENT_CREATED, data))
+        return entry_line(STREAM, fields, metadata)
+
+    def test_entry_line_gives_the_entry_its_envelope_gives(self, bus_redis: redis.Redis) -> None:
+        backend = OpenedxBusBackend("openedx_bus")
+        line = self.entry_line()
+        assert backend.transform_line(line) == backend.transform(decode(line))
+        stream, fields = backend.transform_line(line)
+        assert stream == STREAM
+        assert fields[b"type"] == ENROLLED.encode()
+
+    @pytest.mark.parametrize("change", [{"session": None}, {"event_source": "elsewhere"}, {"time": "x"}])
+    def test_a_line_the_envelope_refuses_is_set_aside(self, change: dict[str, Any]) -> None:
+        record = orjson.loads(self.entry_line())
+        record.update(change)
+        if change.get("session", "") is None:
+            del record["session"]
+        result = OpenedxBusBackend("openedx_bus", url="redis://127.0.0.1:1/0").deliver(
+            Batch(backend="openedx_bus", lines=[orjson.dumps(record)])
+        )
+        assert result.delivered == 0
+        assert len(result.rejected) == 1
+
+    def test_one_refused_xadd_fails_the_batch_after_every_entry_is_written(
+        self, bus_redis: redis.Redis
+    ) -> None:
+        """As a pipeline: every command runs, the first error is raised, the connection stays usable."""
+        bus_redis.set("not-a-stream", "x")
+        fields = {b"a": b"1", b"b": b"\r\n$3\r\n\x00\xff"}
+        with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+            write_entries(bus_redis, [(STREAM, fields), ("not-a-stream", fields), (STREAM, fields)])
+        assert [entry for _, entry in bus_redis.xrange(STREAM)] == [fields, fields]
+        write_entries(bus_redis, [(STREAM, fields)])
+        assert bus_redis.xlen(STREAM) == 3
+
+    def test_a_dropped_connection_is_replaced(self, bus_redis: redis.Redis) -> None:
+        """A pooled connection the server closed is not written to: the next batch goes out on a new one."""
+        client = redis.Redis.from_url(BUS_REDIS_URL)
+        write_entries(client, [(STREAM, {b"n": b"1"})])
+        pooled = client.client_id()  # the one idle connection of the pool, which the next write takes
+        bus_redis.client_kill_filter(_id=pooled)
+        write_entries(client, [(STREAM, {b"n": b"2"})])
+        assert [entry[b"n"] for _, entry in bus_redis.xrange(STREAM)] == [b"1", b"2"]

@@ -57,4 +57,5 @@ class Command(BaseCommand):
             pass
         finally:
             sink.server_close()
+            sink.wait_stored()  # a batch answered just before the stop is stored, not lost
             sink.store.close()
