@@ -89,7 +89,7 @@ class TrackingThrottle(SimpleRateThrottle):
 @functools.lru_cache(maxsize=64)
 def _parsed_rate(rate: str | None) -> tuple[Any, Any]:
     """DRF's parsing of ``rate``, once per rate string rather than once per request."""
-    parsed: tuple[Any, Any] = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+    parsed: tuple[Any, Any] = SimpleRateThrottle.parse_rate(None, rate)
     return parsed
 
 
