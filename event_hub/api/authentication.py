@@ -70,6 +70,15 @@ MAX_CACHED_TOKENS = 10_000
 _watched: set[type] = set()
 
 
+class _AuthorizationOnly:
+    """A request as DRF's ``get_authorization_header`` reads it: ``headers.get("authorization")``."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, authorization: str) -> None:
+        self.headers = {"authorization": authorization}
+
+
 class CachedTokenAuthentication(TokenAuthentication):
     """DRF's ``Authorization: Token <key>``, with each token's user remembered ``API_TOKEN_CACHE_SECONDS``.
 
@@ -85,9 +94,11 @@ class CachedTokenAuthentication(TokenAuthentication):
 
         DRF reads ``request.headers``, which builds a dictionary of every header on each request.
         """
-        if "HTTP_AUTHORIZATION" not in request._request.META:
+        header = request._request.META.get("HTTP_AUTHORIZATION")
+        if header is None:
             return None
-        return super().authenticate(request)
+        # DRF's authenticate() reads the request only through get_authorization_header().
+        return super().authenticate(_AuthorizationOnly(header))
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         seconds = hub_settings.API_TOKEN_CACHE_SECONDS
