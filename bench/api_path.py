@@ -27,8 +27,11 @@ import copy
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -153,14 +156,21 @@ def main() -> None:
             for _ in range(size):
                 emit("play_video", copy.copy(EVENT["event"]), source="browser", page=PAGE)
 
-    def timed(workload: Any) -> Any:
+    publisher_cpu: dict[str, list[float]] = {}
+
+    def timed(label: str, workload: Any) -> Any:
         def case() -> int:
             if not spool.flush(timeout=30):
                 raise SystemExit("the spool could not be published")
+            before = _publisher_cpu()
             started = c.time.perf_counter_ns()
             for _ in range(args.requests):
                 workload()
-            return c.time.perf_counter_ns() - started
+            elapsed = c.time.perf_counter_ns() - started
+            if not spool.flush(timeout=30):
+                raise SystemExit("the spool could not be published")
+            publisher_cpu.setdefault(label, []).append(_publisher_cpu() - before)
+            return elapsed
 
         return case
 
@@ -178,9 +188,16 @@ def main() -> None:
         f"DELIVERY={hub_settings.DELIVERY}, HANDOFF={hub_settings.HANDOFF}; "
         f"{args.requests} requests (or units of work) per round and case"
     )
-    results = c.side_by_side([(label, timed(workload)) for label, workload in cases.items()])
+    results = c.side_by_side([(label, timed(label, workload)) for label, workload in cases.items()])
     figures = {label: c.per_unit(samples, args.requests * size) for label, samples in results.items()}
-    c.print_table(["case", "µs/event"], [(label, c.fmt_us(*f)) for label, f in figures.items()])
+    events = args.requests * size
+    c.print_table(
+        ["case", "µs/event", "publisher CPU µs/event"],
+        [
+            (label, c.fmt_us(*f), f"{statistics.median(publisher_cpu[label]) * 1e6 / events:.2f}")
+            for label, f in figures.items()
+        ],
+    )
     emit_us = figures["server emit"][0]
     bare_us = figures["bare view (parse only)"][0]
     rows = []
@@ -205,6 +222,19 @@ def main() -> None:
         print()
         workload = cases[f"api {kind} ({args.profile})"]
         c.profile(lambda: [workload() for _ in range(args.requests)], args.requests * size, top=40)
+
+
+def _publisher_cpu() -> float:
+    """CPU seconds of this process's threads but the main one: the spool's publisher."""
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or thread.ident is None:
+            continue
+        try:
+            total += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+    return total
 
 
 def _met(ok: bool) -> str:
