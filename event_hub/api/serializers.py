@@ -128,8 +128,9 @@ def parse_event(
     data = _data(item, errors)
     page = item.get("page") if "page" not in errors else None
     node = _node(item, errors)
-    spec = registry.lookup(name, source) if name else None
-    context, course_id = _context(item.get("context"), source, spec, errors)
+    raw_context = item.get("context")
+    spec = registry.lookup(name, source) if name and raw_context else None  # only the app context needs it
+    context, course_id = _context(raw_context, source, spec, errors)
     client_time = _timestamp(item.get("timestamp"), errors)
     if client_time is not None:
         context["client_time"] = client_time
