@@ -1,7 +1,7 @@
 """µs per event of the ``/api/tracking`` path, in process, beside a server ``emit`` of the same event.
 
 Run: ``.venv/bin/python bench/api_path.py`` (``--profile`` adds a cProfile of the API path;
-``--batch N``, ``--requests N``).
+``--batch N``, ``--requests N``; ``--single`` posts one event per request instead of a batch).
 
 Everything runs in this process, in the **default** configuration (``DELIVERY="celery"``,
 ``HANDOFF="spool"``: each request's batch is appended to the spool file; the spool is
@@ -13,9 +13,15 @@ published, untimed, between cases, to ``BENCH_BROKER_URL``, default Redis db 14)
   envelope, render, spool append; per event.
 * ``api batch (session)``: the same with a session cookie and its CSRF token.
 * ``bare view``: the same body through the same handler to a view that only parses it.
+* ``bare view + session``: the same behind the session (CSRF checked, the user loaded from the
+  database on every request: it has no memory of sessions, the API has).
 * ``server emit``: what a server request does for the same events: the request context
   and unit of work of ``EventHubMiddleware`` around ``emit("play_video", event, source=
   "browser", page=...)`` ``--batch`` times (the same unit size, so the same hand-offs).
+
+Beside each case: the CPU time of the spool's publisher thread per event (read from its own
+CPU clock, over the timed part and the publishing that follows it), which the µs/event column
+does not hold (or only the part that ran while the case was timed).
 
 Goal: API per event ≤ 2x server emit (printed beside the ratio, never asserted).
 """
