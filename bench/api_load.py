@@ -24,9 +24,9 @@ What it does:
    view's events/s.
 
 The loader runs on the same machine: on 2 CPUs it takes CPU time the worker could use, and
-for the bare view (the fastest phase) it is the bottleneck, so the bare view's wall rate is
-below what the worker could serve and the wall ratios flatter the API. The CPU ratios do
-not depend on the loader.
+the worker waits for it part of every phase (requests/s stays below ``capacity r/s``), the
+more so the faster the phase: the bare view's wall rate is held down most, which flatters the
+API's wall ratios. The CPU ratios do not depend on the loader: prefer them.
 
 The bare view goes through the same middleware (sessions, CSRF, authentication: all lazy, so
 it pays none of them) and parses the same body with orjson.
