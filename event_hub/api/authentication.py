@@ -70,6 +70,15 @@ MAX_CACHED_TOKENS = 10_000
 _watched: set[type] = set()
 
 
+class _AuthorizationOnly:
+    """A request as DRF's ``get_authorization_header`` reads it: ``headers.get("authorization")``."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, authorization: str) -> None:
+        self.headers = {"authorization": authorization}
+
+
 class CachedTokenAuthentication(TokenAuthentication):
     """DRF's ``Authorization: Token <key>``, with each token's user remembered ``API_TOKEN_CACHE_SECONDS``.
 
@@ -79,6 +88,17 @@ class CachedTokenAuthentication(TokenAuthentication):
     is saved (deactivated), and in other processes after at most ``API_TOKEN_CACHE_SECONDS``
     (``0`` turns the memory off). Unknown tokens are never remembered.
     """
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        """DRF's, reading the one header it needs from ``META``.
+
+        DRF reads ``request.headers``, which builds a dictionary of every header on each request.
+        """
+        header = request._request.META.get("HTTP_AUTHORIZATION")
+        if header is None:
+            return None
+        # DRF's authenticate() reads the request only through get_authorization_header().
+        return super().authenticate(_AuthorizationOnly(header))
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         seconds = hub_settings.API_TOKEN_CACHE_SECONDS
@@ -109,8 +129,15 @@ class CachedSessionAuthentication(SessionAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         seconds = hub_settings.API_TOKEN_CACHE_SECONDS
-        key = request._request.COOKIES.get(settings.SESSION_COOKIE_NAME) if seconds else None
-        if not key:
+        django_request = request._request
+        key = django_request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not key and _unread_lazy_user(django_request):
+            # No session cookie, and nothing has set the user: the middleware's lazy user would
+            # load an empty session and answer AnonymousUser, and DRF would then return None.
+            # The session was consulted all the same: the answer still varies on Cookie.
+            django_request.session.accessed = True
+            return None
+        if not key or not seconds:
             return super().authenticate(request)
         now = time.monotonic()
         remembered = _session_users.get(key)
@@ -130,6 +157,24 @@ class CachedSessionAuthentication(SessionAuthentication):
             _session_users[key] = (user, now + seconds)
             result = (user, result[1])
         return result
+
+
+def _unread_lazy_user(request: Any) -> bool:
+    """Whether ``request.user`` is still ``AuthenticationMiddleware``'s lazy user, not evaluated yet.
+
+    Then it comes from the session alone: without a session cookie the session is new, so the
+    user is anonymous unless something wrote a user into it during this request (a login sets
+    ``request.user`` itself, so it is no longer the lazy one).
+    """
+    user = request.__dict__.get("user")
+    session = request.__dict__.get("session")
+    return (
+        isinstance(user, LazyObject)
+        and user._wrapped is empty  # type: ignore[attr-defined]
+        and session is not None
+        and not getattr(session, "modified", True)
+        and not getattr(session, "accessed", True)
+    )
 
 
 #: Session key -> (user, monotonic expiry). Per process; bounded by MAX_CACHED_TOKENS.

@@ -264,7 +264,14 @@ def batch_validator() -> ContractValidator:
     return ContractValidator({**root, "properties": {"events": events}})
 
 
+@functools.cache
+def batch_events_validator() -> ContractValidator:
+    """The validator of a whole batch, its events included: one call for the usual, valid, batch."""
+    return ContractValidator(batch_schema(hub_settings.API_MAX_BATCH_EVENTS))
+
+
 on_reload(batch_validator.cache_clear)
+on_reload(batch_events_validator.cache_clear)
 
 
 def schema_errors(errors: Iterable[Any], fields: Mapping[str, Schema]) -> ErrorMap:

@@ -44,6 +44,7 @@ from event_hub.api.contract import (
     NON_FIELD,
     REQUIRED,
     ErrorMap,
+    batch_events_validator,
     batch_validator,
     event_validator,
     too_deep,
@@ -73,9 +74,13 @@ class EventErrors(Exception):
         self.errors = errors
 
 
-@attrs.frozen
+@attrs.define
 class ClientEvent:
-    """One posted event, validated and ready for :meth:`Tracker.send`."""
+    """One posted event, validated and ready for :meth:`Tracker.send`.
+
+    Not frozen (nothing changes it): a frozen class pays an ``object.__setattr__`` per field,
+    per event of a batch.
+    """
 
     name: str
     source: str
@@ -93,27 +98,39 @@ class ClientEvent:
 # --- validation of one event ------------------------------------------------------------------------
 
 
-def parse_event(item: Any, request: Request) -> ClientEvent:
-    """Validate one posted event; raise :class:`EventErrors` (after recording it as invalid)."""
-    validator = event_validator()
-    errors: ErrorMap = {} if validator.is_valid(item) else validator.errors(item)
-    if not isinstance(item, dict):
-        _record(item, "", "browser", errors, request)
-        raise EventErrors(errors)
+def parse_event(
+    item: Any, request: Request, *, schema_valid: bool = False, authenticated: bool | None = None
+) -> ClientEvent:
+    """Validate one posted event; raise :class:`EventErrors` (after recording it as invalid).
+
+    ``schema_valid``: the caller validated ``item`` against the event schema already (a batch
+    is validated whole first). ``authenticated``: whether the request's user is, when the
+    caller knows it (once per batch rather than once per event).
+    """
+    if schema_valid:
+        errors: ErrorMap = {}
+    else:
+        validator = event_validator()
+        errors = {} if validator.is_valid(item) else validator.errors(item)
+        if not isinstance(item, dict):
+            _record(item, "", "browser", errors, request)
+            raise EventErrors(errors)
 
     source = item.get("event_source") or "browser"
     if "event_source" in errors:
         source = "browser"
     name, name_key = _name(item, source, errors)
-    if name and not anonymous_ok(request, name, source):
+    signed_in = authenticated if authenticated is not None else _is_authenticated(request.user)
+    if name and not signed_in and not anonymous_allowed(name, source):
         raise EventErrors({name_key: ["authentication is required to send this event type"]})
 
     data_key = "event_data" if "event_data" in item else "event"
     data = _data(item, errors)
     page = item.get("page") if "page" not in errors else None
     node = _node(item, errors)
-    spec = registry.lookup(name, source) if name else None
-    context, course_id = _context(item.get("context"), source, spec, errors)
+    raw_context = item.get("context")
+    spec = registry.lookup(name, source) if name and raw_context else None  # only the app context needs it
+    context, course_id = _context(raw_context, source, spec, errors)
     client_time = _timestamp(item.get("timestamp"), errors)
     if client_time is not None:
         context["client_time"] = client_time
@@ -138,11 +155,19 @@ def parse_event(item: Any, request: Request) -> ClientEvent:
 
 def anonymous_ok(request: Request, name: str, source: str) -> bool:
     """Whether the requesting client may send ``name`` (authenticated, or allowed anonymously)."""
-    user = request.user
-    return bool(user is not None and user.is_authenticated) or anonymous_allowed(name, source)
+    return _is_authenticated(request.user) or anonymous_allowed(name, source)
+
+
+def _is_authenticated(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated)
 
 
 def _name(item: dict[str, Any], source: str, errors: ErrorMap) -> tuple[str, str]:
+    if "event_type" in item and "name" not in item and "tracking_event_type" not in item:
+        # The browser shape, nearly every event: one name key.
+        if "event_type" in errors:
+            return "", "event_type"
+        return item["event_type"], "event_type"
     given = [key for key in NAME_KEYS if key in item]
     if not given:
         errors["event_type"] = [f"{REQUIRED} (or give 'name' or 'tracking_event_type')"]
@@ -251,25 +276,28 @@ def _record(item: Any, name: str, source: str, errors: ErrorMap, request: Reques
 # --- hand-off to the Tracker ---------------------------------------------------------------------------
 
 
-def send_event(event: ClientEvent, request: Request) -> Envelope:
+def send_event(event: ClientEvent, request: Request, user: Any = None) -> Envelope:
     """Emit ``event`` for the requesting user; raise :class:`EventErrors` when the catalog refuses it.
 
     For a signed-in client the hub's policy applies as for server events: by default an
     unknown or invalid event is delivered and its problem noted (the catalog is never the
     reason an event is lost). An anonymous client's event must match the catalog. A refused
     event is recorded here, with the whole posted event and the errors as the client sees them.
+    ``user``: ``request.user``, when the caller read it already (once per batch).
     """
+    if user is None:
+        user = request.user
     try:
         envelope = tracker.send(
             event.name,
             event.data,
-            user=request.user,
+            user=user,
             course_content_node=event.node,
             course_id=event.course_id,
             source=event.source,
             page=event.page,
             context=event.context,
-            on_invalid=None if request.user.is_authenticated else "raise",
+            on_invalid=None if user.is_authenticated else "raise",
         )
     except InvalidEventError as exc:
         errors = _catalog_errors(exc, event)
@@ -327,36 +355,64 @@ class TrackingBatchSerializer(serializers.Serializer):
         """Nothing to add: :meth:`to_internal_value` checked the batch, each event is checked on its own."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        validator = batch_validator()
-        if not validator.is_valid(data):
-            raise serializers.ValidationError(validator.errors(data))
-        return {"events": data["events"]}
+        return {"events": check_batch(data)}
 
     def create(self, validated_data: dict[str, Any]) -> dict[str, Any]:
-        """Send each event; answer ``{"results": [...], "accepted": n, "rejected": m}``.
+        """Send each event; answer ``{"results": [...], "accepted": n, "rejected": m}``."""
+        return send_batch(validated_data["events"], self.context["request"])
 
-        Once an event is accepted the answer is never a 5xx (a retry would send it twice):
-        an event the server fails on is reported, and logged, as not accepted.
-        """
-        request = self.context["request"]
-        results: list[dict[str, Any]] = []
-        accepted = 0
-        failure: Exception | None = None
-        for index, item in enumerate(validated_data["events"]):
-            try:
-                envelope = send_event(parse_event(item, request), request)
-            except EventErrors as exc:
-                results.append({"index": index, "errors": exc.errors})
-            except Exception as exc:  # reported below; re-raised if nothing was accepted
-                logger.exception("event %d of a batch failed on the server", index)
-                results.append({"index": index, "errors": {NON_FIELD: [SERVER_FAILED]}})
-                failure = failure or exc
-            else:
-                results.append({"index": index, "id": envelope.id})
-                accepted += 1
-        if failure is not None and not accepted:
-            raise failure
-        return {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+
+def check_batch(data: Any) -> list[Any]:
+    """The events of a batch body; :class:`ValidationError` when the batch's own members are invalid."""
+    validator = batch_validator()
+    if not validator.is_valid(data):
+        raise serializers.ValidationError(validator.errors(data))
+    events: list[Any] = data["events"]
+    return events
+
+
+def send_batch(events: list[Any], request: Request) -> dict[str, Any]:
+    """Send each event of a batch; answer ``{"results": [...], "accepted": n, "rejected": m}``.
+
+    Once an event is accepted the answer is never a 5xx (a retry would send it twice):
+    an event the server fails on is reported, and logged, as not accepted.
+
+    The whole batch is checked against the contract's schema in one call first; when it
+    passes (nearly always) no event is checked against it again. The user is read once.
+    """
+    schema_valid = batch_events_validator().is_valid({"events": events})
+    user = request.user
+    authenticated = _is_authenticated(user)
+    results: list[dict[str, Any]] = []
+    accepted = 0
+    failure: Exception | None = None
+    for index, item in enumerate(events):
+        try:
+            event = parse_event(item, request, schema_valid=schema_valid, authenticated=authenticated)
+            envelope = send_event(event, request, user)
+        except EventErrors as exc:
+            results.append({"index": index, "errors": exc.errors})
+        except Exception as exc:  # reported below; re-raised if nothing was accepted
+            logger.exception("event %d of a batch failed on the server", index)
+            results.append({"index": index, "errors": {NON_FIELD: [SERVER_FAILED]}})
+            failure = failure or exc
+        else:
+            results.append({"index": index, "id": envelope.id})
+            accepted += 1
+    if failure is not None and not accepted:
+        raise failure
+    return {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+
+
+def accept_event(data: dict[str, Any], request: Request) -> Envelope:
+    """One posted event (a JSON object): validate and send it; :class:`ValidationError` (400) if refused.
+
+    What :class:`TrackingEventSerializer` does for an object, without a serializer per request.
+    """
+    try:
+        return send_event(parse_event(data, request), request)
+    except EventErrors as exc:
+        raise serializers.ValidationError(exc.errors) from None
 
 
 def tracking_serializer(data: Any, request: Request) -> TrackingEventSerializer | TrackingBatchSerializer:

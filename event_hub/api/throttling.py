@@ -21,6 +21,7 @@ client can send up to twice the rate across a window boundary, never more.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.cache import caches
@@ -61,14 +62,17 @@ class TrackingThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"{kind}:{ident}"}
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = self.fixed_scope or identity(request)[0]
+        kind, ident = identity(request)
+        self.scope = self.fixed_scope or kind
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.num_requests, self.duration = _parsed_rate(self.rate)
         if self.rate is None:
             return True
         self.now = self.timer()
         window = int(self.now // self.duration)
-        self.key = f"{self.get_cache_key(request, view)}:{self.duration}:{window}"
+        # get_cache_key's key, without reading the identity a second time.
+        key = self.cache_format % {"scope": self.scope, "ident": f"{kind}:{ident}"}
+        self.key = f"{key}:{self.duration}:{window}"
         cache = caches[hub_settings.API_THROTTLE_CACHE]
         try:
             count = cache.incr(self.key)
@@ -80,6 +84,13 @@ class TrackingThrottle(SimpleRateThrottle):
             self.history = [float(window * self.duration)] * self.num_requests
             return self.throttle_failure()
         return True
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_rate(rate: str | None) -> tuple[Any, Any]:
+    """DRF's parsing of ``rate``, once per rate string rather than once per request."""
+    parsed: tuple[Any, Any] = SimpleRateThrottle.parse_rate(None, rate)
+    return parsed
 
 
 def parse_rate(rate: object) -> tuple[int, int]:

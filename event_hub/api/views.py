@@ -16,9 +16,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.functional import LazyObject, empty
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -32,13 +34,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from event_hub.api.authentication import authentication_classes
 from event_hub.api.openapi import TRACKING_REJECTED, TRACKING_REQUEST
-from event_hub.api.parsers import JSONOnlyNegotiation, JSONParser, JSONRenderer, read_unannounced_body
+from event_hub.api.parsers import JSON, JSONOnlyNegotiation, JSONParser, JSONRenderer, read_unannounced_body
 from event_hub.api.permissions import TrackingPermission
 from event_hub.api.serializers import (
     BatchResultSerializer,
     DetailSerializer,
     EventCreatedSerializer,
     TrackingEventSerializer,
+    accept_event,
+    check_batch,
+    send_batch,
     tracking_serializer,
 )
 from event_hub.api.throttling import TrackingThrottle
@@ -59,6 +64,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             errors = {"non_field_errors": [str(detail)]}
         response.data = {"errors": errors}
     return response
+
+
+def _json(data: Any, status_code: int) -> HttpResponse:
+    """``data`` as :class:`~event_hub.api.parsers.JSONRenderer` would answer it in a DRF ``Response``."""
+    return HttpResponse(orjson.dumps(data), status=status_code, content_type=JSON)
 
 
 def unwrap(user: Any) -> Any:
@@ -194,8 +204,18 @@ class TrackingView(APIView):
             ),
         ],
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = tracking_serializer(request.data, request)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        data = request.data
+        if isinstance(data, dict):
+            # The usual bodies, without a serializer and a template response per request: the
+            # same checks, the same answers (rendered as JSONRenderer renders them).
+            if "events" in data:
+                outcome = send_batch(check_batch(data), request)
+                return _json(
+                    outcome, status.HTTP_202_ACCEPTED if outcome["accepted"] else status.HTTP_400_BAD_REQUEST
+                )
+            return _json({"id": accept_event(data, request).id}, status.HTTP_201_CREATED)
+        serializer = tracking_serializer(data, request)
         serializer.is_valid(raise_exception=True)
         outcome = serializer.save()
         if isinstance(serializer, TrackingEventSerializer):

@@ -218,6 +218,34 @@ class TestTokens:
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == "Token"
 
+    @pytest.mark.parametrize(
+        ("header", "message"),
+        [
+            ("Token", "Invalid token header. No credentials provided."),
+            ("Token a b", "Invalid token header. Token string should not contain spaces."),
+        ],
+    )
+    def test_malformed_token_header_is_401(self, api_client: APIClient, header: str, message: str) -> None:
+        """A ``Token`` header without one key is refused with DRF's own words."""
+        response = post(api_client, PAGE_CLOSE, HTTP_AUTHORIZATION=header)
+        assert response.status_code == 401
+        assert response.json() == {"detail": message}
+
+    def test_other_scheme_is_not_a_token(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
+        """An ``Authorization`` header of another scheme is not a token: the request is anonymous."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        assert post(api_client, PAGE_CLOSE, HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==").status_code == 201
+        assert post(api_client, BROWSER_PLAY, HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==").status_code == 401
+
+    def test_answer_varies_on_cookie_without_a_session(self, api_hub: Callable[..., None], user: Any) -> None:
+        """A request without a session cookie was still answered after looking for a session."""
+        api_hub(API_ANONYMOUS_EVENTS=["page_close"])
+        key = Token.objects.create(user=user).key
+        for headers in ({}, {"HTTP_AUTHORIZATION": f"Token {key}"}):
+            response = post(APIClient(), PAGE_CLOSE, **headers)
+            assert response.status_code == 201
+            assert "Cookie" in response["Vary"]
+
     def test_inactive_user_is_401(self, api_client: APIClient, user: Any) -> None:
         """The token of a deactivated user no longer works."""
         key = Token.objects.create(user=user).key
