@@ -4,8 +4,11 @@ Everything the benchmarks write lives in one temporary folder:
 
 * ``BENCH_TMP``: the folder (created, and removed at exit, by :mod:`bench._common`
   when it is not given; a worker subprocess is told the parent's folder).
-* SQLite database ``$BENCH_TMP/bench.sqlite3`` (the delivery code only writes to it
-  when a batch fails: outbox rows and dead letters).
+* SQLite database ``$BENCH_TMP/bench.sqlite3``, or the server database of
+  ``BENCH_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/event_hub_bench``; the
+  worker benchmark empties its outbox first). With ``DELIVERY="celery"`` every published
+  message writes an outbox row and every delivered one deletes it; connections are kept
+  open (``CONN_MAX_AGE=None``), as a deployment with persistent connections does.
 * Broker: ``BENCH_BROKER_URL``, default Redis on 127.0.0.1:6379 db 14 (only the
   hand-off and worker benchmarks publish).
 * ``EVENT_HUB``: ``BENCH_EVENT_HUB`` (JSON) when set (the worker subprocess gets
@@ -41,8 +44,13 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(BENCH_TMP / "bench.sqlite3"),
+        "CONN_MAX_AGE": None,
     }
 }
+if os.environ.get("BENCH_DATABASE_URL"):
+    import dj_database_url
+
+    DATABASES["default"] = dj_database_url.parse(os.environ["BENCH_DATABASE_URL"], conn_max_age=None)
 
 CELERY_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
