@@ -101,11 +101,12 @@ class JsonLinesBackend(Backend):
         """:meth:`transform` of the line's envelope, rendered from the line without rebuilding it.
 
         A line the tracker wrote is split (:func:`event_hub.wireline.split`): only its head is
-        decoded, the payload's text is copied. Any other line is decoded whole.
+        decoded, the payload's text is copied. Any other line is decoded whole. Either way every
+        key is a string already (it was read from JSON), so orjson needs no option for integer keys.
         """
         split = wireline.split(line)
         rendered = self.render_wire(jsonio.loads(line)) if split is None else self.render_split(*split)
-        return self._fit(escape_line_separators(jsonio.dumps(rendered, option=orjson.OPT_NON_STR_KEYS)))
+        return self._fit(escape_line_separators(jsonio.dumps(rendered)))
 
     def _fit(self, line: bytes) -> bytes:
         """``line`` if under ``max_event_bytes``; else truncated or rejected by the ``oversize`` policy."""
