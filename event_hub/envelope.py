@@ -24,6 +24,31 @@ import orjson
 from uuid_utils import uuid7
 
 SOURCES: Final = ("server", "browser", "mobile", "task")
+#: The members of :meth:`Envelope.to_wire`, in its order (the tracking-log line's, plus ``id``).
+WIRE_MEMBERS: Final = (
+    "id",
+    "name",
+    "event_type",
+    "event_source",
+    "time",
+    "username",
+    "ip",
+    "agent",
+    "host",
+    "referer",
+    "accept_language",
+    "page",
+    "session",
+    "context",
+    "event",
+)
+
+
+def checked_source(source: Any) -> str:
+    """``source`` if it is one of :data:`SOURCES`; the ``ValueError`` an envelope gives otherwise."""
+    if source not in SOURCES:
+        raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
+    return str(source)
 
 _EMPTY: Mapping[str, Any] = {}
 

@@ -12,7 +12,7 @@ import attrs
 import orjson
 import pytest
 
-from event_hub.envelope import Envelope, EventContext, format_time, new_event_id
+from event_hub.envelope import WIRE_MEMBERS, Envelope, EventContext, checked_source, format_time, new_event_id
 
 
 class TestTimeFormat:
@@ -47,6 +47,20 @@ class TestWire:
         assert back == envelope
         assert back.context.extra == {"component": "videoplayer"}
         assert back.time.tzinfo is not None
+
+    def test_wire_members_are_those_of_to_wire_in_order(self, envelope: Envelope) -> None:
+        """WIRE_MEMBERS, which the backends read lines by, is exactly what to_wire writes, in order."""
+        assert tuple(envelope.to_wire()) == WIRE_MEMBERS
+
+    def test_checked_source_refuses_as_an_envelope_does(self, envelope: Envelope) -> None:
+        """An unknown source gives the same ValueError from checked_source as from reading a wire line."""
+        assert checked_source("browser") == "browser"
+        with pytest.raises(ValueError, match="'event_source' must be in") as from_check:
+            checked_source("fax")
+        wire = orjson.loads(orjson.dumps(envelope.to_wire()))
+        with pytest.raises(ValueError, match="'event_source' must be in") as from_envelope:
+            Envelope.from_wire({**wire, "event_source": "fax"})
+        assert str(from_check.value) == str(from_envelope.value)
 
     def test_empty_optional_context_members_are_left_out(self, envelope: Envelope) -> None:
         """Empty context members beyond the four common ones do not travel; they come back empty."""

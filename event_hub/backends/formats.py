@@ -19,7 +19,7 @@ from typing import Any, Final
 import orjson
 
 from event_hub import jsonio
-from event_hub.envelope import SOURCES, Envelope, format_time, json_time
+from event_hub.envelope import WIRE_MEMBERS, Envelope, checked_source, format_time, json_time
 
 FORMATS: Final = ("openedx", "compact")
 #: Members the ``openedx`` format leaves out unless a backend asks for them.
@@ -35,26 +35,8 @@ SplitRenderer = Callable[[dict[str, Any], bytes], dict[str, Any]]
 _NOT_IN_OPENEDX_CONTEXT: Final = frozenset(
     ("course_run", "course_slug", "module_id", "section_id", "unit_id")
 )
-#: The members of a wire object, in the order :meth:`Envelope.to_wire` writes them (the line's, plus ``id``).
-_WIRE_ORDER: Final = (
-    "id",
-    "name",
-    "event_type",
-    "event_source",
-    "time",
-    "username",
-    "ip",
-    "agent",
-    "host",
-    "referer",
-    "accept_language",
-    "page",
-    "session",
-    "context",
-    "event",
-)
 #: The members of a split line's head (:func:`event_hub.wireline.split`): all but ``event``.
-_HEAD_ORDER: Final = _WIRE_ORDER[:-1]
+_HEAD_ORDER: Final = WIRE_MEMBERS[:-1]
 #: The context members every wire object starts with.
 _CONTEXT_FIRST: Final = frozenset(("course_id", "org_id", "path", "user_id"))
 #: Length of a wire ``time`` in its one form (``YYYY-MM-DDThh:mm:ss.ffffff+00:00``).
@@ -129,8 +111,8 @@ def openedx_from_wire(wire: dict[str, Any], extra_fields: Collection[str] = ()) 
     another shape (not written by :meth:`Envelope.to_wire`) is rendered through the
     envelope, as before.
     """
-    source = _source(wire)
-    if tuple(wire) != _WIRE_ORDER or not _context_first(wire):
+    source = checked_source(wire["event_source"])
+    if tuple(wire) != WIRE_MEMBERS or not _context_first(wire):
         return openedx(Envelope.from_wire(wire), extra_fields)
     if source == "browser" and not isinstance(wire["event"], str):
         wire["event"] = jsonio.dumps(wire["event"]).decode()
@@ -145,7 +127,7 @@ def openedx_from_split(
     A browser event's ``event`` is that text as a JSON string (kept as it is when the
     payload already is a string); a server or mobile event's is the text itself.
     """
-    source = _source(head)
+    source = checked_source(head["event_source"])
     if tuple(head) != _HEAD_ORDER or not _context_first(head):
         return openedx(Envelope.from_wire({**head, "event": jsonio.loads(payload)}), extra_fields)
     if source == "browser" and not payload.startswith(b'"'):
@@ -153,13 +135,6 @@ def openedx_from_split(
     else:
         head["event"] = orjson.Fragment(payload)
     return _openedx_head(head, extra_fields)
-
-
-def _source(wire: dict[str, Any]) -> str:
-    source: str = wire["event_source"]
-    if source not in SOURCES:
-        raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
-    return source
 
 
 def _context_first(wire: dict[str, Any]) -> bool:
@@ -183,11 +158,8 @@ def _openedx_head(wire: dict[str, Any], extra_fields: Collection[str]) -> dict[s
 
 def compact_from_wire(wire: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`compact` of the envelope whose decoded wire object is ``wire``."""
-    source = wire["event_source"]
-    if source not in SOURCES:
-        raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
-    members = wire["context"]
-    get = members.get
+    source = checked_source(wire["event_source"])
+    get = wire["context"].get
     return {
         "id": wire["id"],
         "event_type": wire["name"],

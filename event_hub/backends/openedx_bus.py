@@ -40,7 +40,7 @@ from openedx_events.data import EventsMetadata
 from event_hub import jsonio
 from event_hub.backends.base import Backend
 from event_hub.delivery.batch import Batch
-from event_hub.envelope import SOURCES, Envelope
+from event_hub.envelope import SOURCES, WIRE_MEMBERS, Envelope
 from event_hub.openedx import codec, connection, wire
 from event_hub.openedx.bridge import FROM_BUS_MARKER
 from event_hub.openedx.producer import ENTRY_MARKER, entry_from_event
@@ -131,10 +131,7 @@ class OpenedxBusBackend(Backend):
 
 
 #: The members every wire envelope has (:meth:`Envelope.from_wire` refuses a line without one).
-_WIRE_MEMBERS = frozenset(
-    ("id", "name", "event_type", "event_source", "time", "event", "context", "username", "ip", "agent",
-     "host", "referer", "accept_language", "page", "session")
-)  # fmt: skip
+_WIRE_MEMBERS = frozenset(WIRE_MEMBERS)
 
 
 def _entry_record(record: Any) -> bool:

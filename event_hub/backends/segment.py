@@ -50,7 +50,7 @@ from event_hub.backends.http import HttpBackend, retry_after_seconds, status_err
 from event_hub.backends.jsonlog import truncate_line
 from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
-from event_hub.envelope import SOURCES, Envelope
+from event_hub.envelope import Envelope, checked_source
 from event_hub.exceptions import DeliveryError, EventRejected
 from event_hub.processors import Processor
 from event_hub.processors.filters import EventNameFilter
@@ -200,8 +200,7 @@ class SegmentBackend(HttpBackend):
         )  # fmt: skip
         if not isinstance(moment, datetime.datetime):
             moment = datetime.datetime.fromisoformat(moment)
-        if source not in SOURCES:
-            raise ValueError(f"'event_source' must be in {SOURCES!r} (got {source!r})")
+        checked_source(source)
         properties = payload if isinstance(payload, dict) else {"data": payload}
         context: dict[str, Any] = {"library": LIBRARY}
         page: dict[str, str] = {}
