@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import gzip
 import hmac
 import socket
@@ -347,15 +348,17 @@ class SinkHandler(BaseHTTPRequestHandler):
                 HTTPStatus.BAD_REQUEST, "invalid_request", f"batch[{oversize}] is over 32 KB", raw, gzipped
             )
             return
+        accept = functools.partial(
+            store.record,
+            status=HTTPStatus.OK,
+            size=len(raw),
+            gzipped=gzipped,
+            messages=payload["batch"],
+            body=data,
+            received=received,
+        )
         if fault is not None and fault.mode == "slow":
-            store.record(
-                status=HTTPStatus.OK,
-                size=len(raw),
-                gzipped=gzipped,
-                messages=payload["batch"],
-                body=data,
-                received=received,
-            )
+            accept()
             time.sleep(fault.delay)
             self._json(HTTPStatus.OK, {"success": True})
             return
@@ -363,14 +366,7 @@ class SinkHandler(BaseHTTPRequestHandler):
         # (the control endpoints wait for it). The client never waits on this sink's SQLite writes.
         with self.server.answering_first():
             self._json(HTTPStatus.OK, {"success": True})
-            store.record(
-                status=HTTPStatus.OK,
-                size=len(raw),
-                gzipped=gzipped,
-                messages=payload["batch"],
-                body=data,
-                received=received,
-            )
+            accept()
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
