@@ -11,6 +11,7 @@ import atexit
 import copy
 import cProfile
 import gc
+import json
 import os
 import platform
 import pstats
@@ -182,6 +183,17 @@ def count_lines(path: Path) -> tuple[int, float]:
 
 
 # --- realistic events as each library renders them ------------------------------------------------
+
+
+def worker_env(tmp: Path, config: dict[str, Any]) -> dict[str, str]:
+    """The environment of a Celery worker subprocess: ``bench.settings``, this run's folder and ``config``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_TMP": str(tmp),
+        "BENCH_EVENT_HUB": json.dumps(config),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
 
 
 def run_worker_until(

@@ -13,23 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+from ci import redis_answers  # bench/ is on sys.path when this script runs
 
 HERE = Path(__file__).resolve().parent
-
-
-def broker_answers(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def main() -> int:
@@ -38,7 +29,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
-    redis_up = broker_answers(url)
+    redis_up = redis_answers(url)
     runs: list[list[str]] = [["emit.py", *(["--profile"] if args.profile else [])], ["validation.py"]]
     if redis_up:
         runs += [["handoff.py"], ["api_path.py"], ["worker.py"], ["segment.py"]]

@@ -81,13 +81,7 @@ def delivery(processes: list[int], batches: int) -> dict[int, dict[str, float]]:
         if not broker.llen("celery"):
             raise SystemExit(f"nothing in the queue of {app.conf.broker_url}")
         expected = batches * per_batch
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "BENCH_TMP": str(tmp),
-            "BENCH_EVENT_HUB": json.dumps(config),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(c.ROOT), os.environ.get("PYTHONPATH", "")])),
-        }
+        env = c.worker_env(tmp, config)
         command = [
             sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker", "-l", "WARNING",
             "-Q", "celery", "-n", f"scaleout-{os.getpid()}-{count}@%h",

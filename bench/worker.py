@@ -22,7 +22,6 @@ Goal (issue 14): >= 20,000 events/s per worker process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -191,13 +190,7 @@ def _real_worker(app: Any, tmp: Path, lines: list[bytes], payload: str, batches:
     queued = broker.llen(QUEUE)
     print(f"published {queued} messages in {publish_s * 1e3:.0f} ms; starting the worker")
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "BENCH_TMP": str(tmp),
-        "BENCH_EVENT_HUB": json.dumps(config),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(c.ROOT), os.environ.get("PYTHONPATH", "")])),
-    }
+    env = c.worker_env(tmp, config)
     command = [
         sys.executable,
         "-m",
