@@ -49,7 +49,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -170,11 +170,16 @@ class RedisBusConsumer(EventBusConsumer):
         elif not self.check_backlog:
             self.redis.xgroup_setid(self.stream, self.group, id="$")
 
-    def run(self, *, until_idle: bool = False) -> None:
-        """Consume until :meth:`stop` (or, with ``until_idle``, until a read returns nothing)."""
+    def run(self, *, until_idle: bool = False, on_ready: Callable[[], None] | None = None) -> None:
+        """Consume until :meth:`stop` (or, with ``until_idle``, until a read returns nothing).
+
+        ``on_ready`` is called once the group exists, before the first read.
+        """
         limit = self._errors_limit()
         errors = 0
         self.setup()
+        if on_ready is not None:
+            on_ready()
         pending = True  # this consumer's unacknowledged entries first
         while not self.stopping:
             if limit and errors >= limit:

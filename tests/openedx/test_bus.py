@@ -260,6 +260,18 @@ class TestConsumer:
             consumer().run()
         assert DeadLetter.objects.count() == 2
 
+    def test_ready_is_announced_once_the_group_exists(self, producing: Any, bus_redis: redis.Redis) -> None:
+        """``on_ready`` runs after the group is created and before the first read, exactly once."""
+        seen: list[list[bytes]] = []
+        consuming = consumer()
+
+        def ready() -> None:
+            seen.append([group["name"] for group in bus_redis.xinfo_groups(STREAM)])
+            consuming.stop()
+
+        consuming.run(on_ready=ready)
+        assert seen == [[b"g1"]]
+
     def test_off_bus_signal_is_carried(self, producing: Any, settings: Any, receiver: Any) -> None:
         """A certificate-config signal (BinaryIO inside) crosses the bus as JSON and arrives equal."""
         event_type = COURSE_CERTIFICATE_CONFIG_CHANGED.event_type

@@ -45,10 +45,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"consuming {consumer.stream} as {consumer.name} of group {consumer.group}")
-        self.stdout.flush()
+        def ready() -> None:
+            self.stdout.write(f"consuming {consumer.stream} as {consumer.name} of group {consumer.group}")
+            self.stdout.flush()
+
         try:
-            consumer.run()
+            consumer.run(on_ready=ready)
         except ConsumerFailed as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
