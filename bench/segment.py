@@ -143,8 +143,7 @@ def main() -> None:
 def wire_lines(kind: str, count: int) -> list[bytes]:
     """``count`` envelopes as a batch carries them, of signed-in learners: ``problem_check`` events with
     varied answers (the large sample of the tracking-log reference) or enrollment events (small)."""
-    import orjson
-
+    from event_hub import wireline
     from event_hub.envelope import Envelope, EventContext, new_event_id
 
     name = "problem_check" if kind == "problem_check" else "edx.course.enrollment.activated"
@@ -170,7 +169,7 @@ def wire_lines(kind: str, count: int) -> list[bytes]:
             referer=f"https://lms.example.org/courses/{c.COURSE_ID}/courseware/",
             accept_language="en-US,en;q=0.8",
         )
-        lines.append(orjson.dumps(envelope.to_wire()))
+        lines.append(wireline.encode(envelope))  # as the tracker writes it
     return lines
 
 
@@ -179,15 +178,15 @@ def enrollment(index: int) -> dict[str, Any]:
 
 
 def _fresh_ids(lines: list[bytes], tag: str) -> list[bytes]:
-    """The lines with new event ids (each case and batch sends distinct messageIds)."""
-    import orjson
+    """The lines with new event ids (distinct messageIds per case and batch), as the tracker writes them."""
+    import attrs
 
-    out = []
-    for index, line in enumerate(lines):
-        record = orjson.loads(line)
-        record["id"] = f"{tag}-{index}"
-        out.append(orjson.dumps(record))
-    return out
+    from event_hub import wireline
+    from event_hub.backends.base import decode
+
+    return [
+        wireline.encode(attrs.evolve(decode(line), id=f"{tag}-{index}")) for index, line in enumerate(lines)
+    ]
 
 
 def _message_size(lines: list[bytes]) -> int:

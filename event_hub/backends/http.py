@@ -104,10 +104,14 @@ class HttpBackend(Backend):
             raise status_error(
                 self.name,
                 response.status_code,
-                response.text,
+                self.error_text(response),
                 retry_after_seconds(response.headers.get("Retry-After")),
             )
         return response
+
+    def error_text(self, response: requests.Response) -> str:
+        """What an error answer says, for the dead letter's reason (here: the start of its body)."""
+        return response.text
 
     def close(self) -> None:
         if self._session is not None:

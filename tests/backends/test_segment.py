@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import gzip
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +17,7 @@ from django.core.checks import run_checks
 from django.test import Client
 from segment.analytics import request as segment_request
 
-from event_hub import emit
+from event_hub import emit, jsonio, wireline
 from event_hub.backends.base import decode
 from event_hub.backends.segment import (
     LIBRARY,
@@ -189,7 +191,8 @@ class TestBatchLines:
         settings.EVENT_HUB = {"BACKENDS": {"seg": {"ENGINE": "x", "PII": True}}}
         backend = SegmentBackend("seg", write_key="k")
         line = self.browser_line(application={"name": "app", "version": "1.2"}, client_id="GA1.2.3")
-        message, size = backend.transform_line(line)
+        compact, size = backend.transform_line(line)
+        message = orjson.loads(compact)
         assert message == {
             "type": "track",
             "event": "play_video",
@@ -215,7 +218,7 @@ class TestBatchLines:
             },
             "userId": "7",
         }
-        assert (message, size) == backend.transform(decode(line))
+        assert (compact, size) == backend.transform(decode(line))  # the same bytes either way
         assert size >= dumps_size(message)
 
     @pytest.mark.parametrize(
@@ -238,6 +241,58 @@ class TestBatchLines:
         line = orjson.dumps(record)
         backend = SegmentBackend("seg", write_key="k")
         assert backend.transform_line(line) == backend.transform(decode(line))
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            {"code": "html5", "currentTime": 12.5},
+            {"answers": {"p1": ["a", "b"]}, "nested": {"deep": [{"x": None}]}, "n": -3},
+            {"text": "naïve \u2013 文字 \u2028 end", "emoji": "🎓"},
+            {},
+            [1, "two", {"three": 3}],
+            "a plain string",
+            42,
+            None,
+            {"big": 2**70},
+            {"1": "integer-like key"},
+        ],
+    )
+    def test_a_tracker_line_gives_the_bytes_its_envelope_gives(self, event: Any) -> None:
+        """A tracker's line (split, payload text copied) gives exactly the message bytes of its envelope."""
+        envelope = attrs.evolve(decode(self.browser_line()), event=event)
+        line = wireline.encode(envelope)
+        backend = SegmentBackend("seg", write_key="k")
+        compact, size = backend.transform_line(line)
+        assert (compact, size) == backend.transform(envelope)
+        assert (compact, size) == backend.transform_line(self.plain(envelope))
+        message = jsonio.loads(compact)
+        expected = event if isinstance(event, dict) else {"data": event}
+        assert message["properties"] == expected
+        assert size >= dumps_size(message)
+
+    @staticmethod
+    def plain(envelope: Envelope) -> bytes:
+        """The envelope's line without ``event_bytes`` (decoded whole, never split)."""
+        return jsonio.dumps(envelope.to_wire())
+
+    def test_the_body_is_the_librarys_body(self) -> None:
+        """The request body holds what segment-analytics-python's request function writes for the batch."""
+        backend = SegmentBackend("seg", write_key="key-1")
+        lines = [self.browser_line(), wireline.encode(decode(self.browser_line(client_id="GA1.2.3")))]
+        compacts = [backend.transform_line(line)[0] for line in lines]
+        body = orjson.loads(backend.body(compacts))
+        messages = [orjson.loads(compact) for compact in compacts]
+        library = json.loads(
+            json.dumps(
+                {"batch": messages, "sentAt": body["sentAt"], "writeKey": "key-1"},
+                cls=segment_request.DatetimeSerializer,
+            )
+        )
+        assert body == library
+        assert list(body) == ["batch", "sentAt", "writeKey"]
+        assert datetime.datetime.fromisoformat(body["sentAt"]).tzinfo is not None
+        zipped = SegmentBackend("seg", write_key="key-1", gzip=True).body(compacts)
+        assert orjson.loads(gzip.decompress(zipped))["batch"] == messages
 
     @pytest.mark.parametrize(
         ("change", "reason"),
@@ -264,8 +319,8 @@ class TestBatchLines:
             def message(self, envelope: Envelope) -> dict[str, Any]:
                 return {**super().message(envelope), "event": "renamed"}
 
-        message, _ = Renamed("seg", write_key="k").transform_line(self.browser_line())
-        assert message["event"] == "renamed"
+        compact, _ = Renamed("seg", write_key="k").transform_line(self.browser_line())
+        assert orjson.loads(compact)["event"] == "renamed"
 
 
 class TestConfiguration:
@@ -416,19 +471,28 @@ class TestErrorClasses:
         if retryable:
             assert caught.value.retry_after == 7.0  # type: ignore[attr-defined]
 
-    def test_forked_child_gets_its_own_library_session(self, sink: Sink) -> None:
-        """The library's module-level session is replaced in a forked child (never the parent's sockets)."""
+    def test_a_wrong_write_key_is_permanent_with_segments_code_and_message(self, sink: Sink) -> None:
+        """A refused key dead-letters the batch with the answer's ``code: message`` as the reason."""
+        backend = SegmentBackend("segment", write_key="not-the-key", host=sink.url)
+        with pytest.raises(PermanentDeliveryError) as caught:
+            backend.deliver(as_batch([wire_line("one")], "segment"))
+        assert str(caught.value) == "segment: HTTP 401: unauthorized: missing or wrong write key"
+
+    def test_forked_child_delivers_over_its_own_connection(self, sink: Sink) -> None:
+        """A forked child (a prefork worker's pool child) posts through a session of its own."""
         backend = SegmentBackend("segment", write_key=sink.write_key, host=sink.url)
         backend.deliver(as_batch([wire_line("before-fork")], "segment"))
-        parents = segment_request._session
+        parents = backend.session
         reader, writer = os.pipe()
         child = os.fork()
         if child == 0:  # pragma: no cover - runs in the child
-            os.write(writer, b"new" if segment_request._session is not parents else b"same")
+            result = backend.deliver(as_batch([wire_line("in-child")], "segment"))
+            os.write(writer, b"new" if backend.session is not parents and result.delivered == 1 else b"same")
             os._exit(0)
         os.waitpid(child, 0)
         assert os.read(reader, 8) == b"new"
-        assert segment_request._session is parents
+        assert backend.session is parents
+        assert sorted(m["messageId"] for m in sink.wait_for_messages(2)) == ["before-fork", "in-child"]
 
     def test_no_answer_is_retryable(self, sink: Sink) -> None:
         """A sink that never answers makes a timeout, which is retryable."""
