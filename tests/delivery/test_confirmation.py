@@ -61,9 +61,11 @@ class TestHoldAndConfirm:
         row.refresh_from_db()
         assert row.next_attempt_at >= before + datetime.timedelta(seconds=630)
         assert (row.attempts, row.last_error) == (1, "rate limited")
+        other = Batch(backend="log", lines=[wire_line("b")])
+        outbox.hold(other)
         assert outbox.confirm(batch.id) is True
         assert outbox.confirm(batch.id) is False
-        assert not OutboxBatch.objects.exists()
+        assert [row.hex for row in OutboxBatch.objects.values_list("id", flat=True)] == [other.id]  # that one
 
 
 @pytest.mark.worker
