@@ -113,6 +113,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
+# Keep the worker's database connection between tasks (Celery closes it around every task otherwise;
+# each delivery task confirms its batch in the outbox). See docs/scaling.rst.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep reconnecting to a restarted broker for as long as it takes (scripts/run also restarts a worker

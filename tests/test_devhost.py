@@ -175,3 +175,11 @@ class TestEmbeddedDefaults:
             "mode": "audit",
             "user_id": 3,
         }
+
+    def test_worker_keeps_its_database_connection_between_tasks(self, devhost_env: dict[str, str]) -> None:
+        """The dev host's Celery app reuses the worker's database connection (docs/scaling.rst)."""
+        code = "import django; django.setup(); from devsite.celery import app; print(app.conf.db_reuse_max)"
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=devhost_env, check=True, capture_output=True
+        )
+        assert result.stdout.decode().strip() == "1000"
