@@ -384,6 +384,7 @@ def profile(workload: Callable[[], Any], events: int, *, top: int = 25, root: st
 
     cProfile adds a fixed cost to every Python call, so absolute figures are
     inflated (by roughly 2x for call-heavy code); the ranking is what matters.
+    With ``BENCH_PSTATS=<file>`` the raw profile is also written there (``pstats``, for callers).
     """
     profiler = cProfile.Profile()
     started = time.perf_counter_ns()
@@ -392,6 +393,8 @@ def profile(workload: Callable[[], Any], events: int, *, top: int = 25, root: st
     profiler.disable()
     wall = (time.perf_counter_ns() - started) / 1e3 / events
     stats = pstats.Stats(profiler)
+    if os.environ.get("BENCH_PSTATS"):
+        stats.dump_stats(os.environ["BENCH_PSTATS"])
     total = sum(entry[2] for entry in stats.stats.values()) * 1e6 / events  # type: ignore[attr-defined]
     rows = []
     for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]

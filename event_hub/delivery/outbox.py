@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
 from event_hub.conf import hub_settings
@@ -84,19 +84,34 @@ def park(batch: Batch, *, error: str, attempts: int = 0, delay: float = 0.0) -> 
     )
 
 
+#: What storing a batch again (the same id: a spool window cut again, a retry parked) replaces.
+_STORED_FIELDS = (
+    "backend", "payload", "event_count", "attempts", "last_error", "next_attempt_at", "updated_at",
+)  # fmt: skip
+
+
 def _store(batch: Batch, *, error: str, attempts: int, delay: float) -> None:
+    row = OutboxBatch(
+        id=batch.id,
+        backend=batch.backend,
+        payload=batch.payload,
+        event_count=len(batch),
+        attempts=attempts,
+        last_error=error[:10000],
+        next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay),
+    )
+    # One upsert statement (INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE): every publish holds its
+    # batch here, and update_or_create's SELECT ... FOR UPDATE, then INSERT, in a transaction cost
+    # about twice the CPU (~920 against ~400 µs per batch on PostgreSQL, bench figures in the changelog).
+    alias = router.db_for_write(OutboxBatch)
+    # MySQL and MariaDB take no conflict target (ON DUPLICATE KEY UPDATE): the primary key is the only key.
+    target = ["id"] if connections[alias].features.supports_update_conflicts_with_target else None
     try:
-        OutboxBatch.objects.update_or_create(
-            id=batch.id,
-            defaults={
-                "backend": batch.backend,
-                "payload": batch.payload,
-                "event_count": len(batch),
-                "attempts": attempts,
-                "last_error": error[:10000],
-                "next_attempt_at": timezone.now() + datetime.timedelta(seconds=delay),
-            },
-        )
+        # atomic: inside a caller's transaction a failure rolls back to a savepoint, leaving it usable.
+        with transaction.atomic(using=alias):
+            OutboxBatch.objects.using(alias).bulk_create(
+                [row], update_conflicts=True, update_fields=_STORED_FIELDS, unique_fields=target
+            )
     except DatabaseError as exc:
         raise HandOffError(
             f"batch {batch.id} to {batch.backend} could not be stored in the outbox ({error}): {exc}"

@@ -68,6 +68,24 @@ class TestHoldAndConfirm:
         assert [row.hex for row in OutboxBatch.objects.values_list("id", flat=True)] == [other.id]  # that one
 
 
+    def test_storing_a_batch_again_replaces_its_row(self, hub: Callable[..., Any]) -> None:
+        """A batch held, then parked under the same id (a spool window cut again, a retry) is one row,
+        with the later values and its first creation time."""
+        from event_hub.delivery.batch import Batch
+        from tests.support_backends import wire_line
+
+        batch = Batch(backend="log", lines=[wire_line("a")])
+        outbox.hold(batch)
+        first = OutboxBatch.objects.get()
+        outbox.park(batch, error="broker down", attempts=3, delay=60)
+        row = OutboxBatch.objects.get()
+        assert (row.id, row.attempts, row.last_error, row.event_count) == (first.id, 3, "broker down", 1)
+        assert row.created_at == first.created_at
+        assert row.updated_at >= first.updated_at
+        assert row.next_attempt_at != first.next_attempt_at
+        assert row.payload == batch.payload
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 class TestBrokerLosesTheMessage:
