@@ -76,9 +76,14 @@ class _Broker:
             self._check_cooldown()
             try:
                 # By name: the task module sits above this one (it imports the outbox and the spool).
+                payload = batch.wire(hub_settings.BROKER_COMPRESSION)
                 app.send_task(
                     DELIVER_TASK,
-                    args=(batch.backend, batch.wire(hub_settings.BROKER_COMPRESSION), batch.id),
+                    args=(batch.backend, payload, batch.id),
+                    # What monitoring shows (Flower, the worker's log) instead of a cut-off repr of
+                    # the payload, which Celery would otherwise compute on every publish.
+                    argsrepr=f"({batch.backend!r}, <{len(batch)} events, {len(payload)} B>, {batch.id!r})",
+                    kwargsrepr="{}",
                     retries=retries,
                     retry=False,
                     connection=self._connection_for(app),

@@ -288,6 +288,8 @@ class TestPublish:
         assert payload.startswith("zlib:"), "batches travel compressed by default"
         assert Batch.from_payload(backend, payload, batch_id) == batch
         assert (backend, batch_id) == ("memory", batch.id)
+        # Monitoring shows the batch's size, not a cut-off repr of its payload.
+        assert message["headers"]["argsrepr"] == f"('memory', <2 events, {len(payload)} B>, {batch.id!r})"
         held = OutboxBatch.objects.get()
         assert (held.id.hex, held.next_attempt_at > timezone.now()) == (batch.id, True)
         assert handoff.broker.down_until == 0.0
