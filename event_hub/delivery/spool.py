@@ -240,7 +240,7 @@ def _send(batch: Batch) -> str | None:
 class SpoolFile:
     """An open spool file this process holds the lock of, and what of it is published."""
 
-    __slots__ = ("error", "fd", "path", "progress", "published")
+    __slots__ = ("_sidecar_staging", "error", "fd", "path", "progress", "published", "sidecar")
 
     def __init__(self, path: Path, fd: int, progress: Progress) -> None:
         self.path = path
@@ -248,10 +248,10 @@ class SpoolFile:
         self.progress = progress
         self.published = 0
         self.error = ""
-
-    @property
-    def sidecar(self) -> Path:
-        return self.path.with_name(self.path.name + SIDECAR_SUFFIX)
+        #: Where the progress is kept, and the name a new version is written under first (both fixed:
+        #: worked out once, not on each of the publisher's saves).
+        self.sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+        self._sidecar_staging = str(self.sidecar) + ".new"
 
     @classmethod
     def create(cls, directory: Path) -> SpoolFile:
@@ -318,7 +318,7 @@ class SpoolFile:
 
     def save(self) -> None:
         """Write the progress to the sidecar (write a new file, then rename it over the old one)."""
-        staging = self.sidecar.with_name(self.sidecar.name + ".new")
+        staging = self._sidecar_staging
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, self.progress.dump())
