@@ -45,6 +45,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+
         def ready() -> None:
             self.stdout.write(f"consuming {consumer.stream} as {consumer.name} of group {consumer.group}")
             self.stdout.flush()
