@@ -834,6 +834,19 @@ class Matrix:
             self.stack.stop()
             self.stack = None
 
+    def log_tails(self, lines: int = 40) -> str:
+        """The last ``lines`` of each log of the current stack (worker, web, republisher, …), for the
+        report of a failing cell: the stack's directory is gone once the run ends."""
+        if self.stack is None:
+            return ""
+        parts = []
+        for path in sorted(self.stack.directory.glob("*.log")):
+            if path == self.stack.log:
+                continue  # the tracking log itself
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.name} (last {len(tail)} lines)\n" + "\n".join(tail))
+        return "\n".join(parts)
+
     def close(self) -> None:
         self.close_stack()
         self.database.drop()

@@ -39,5 +39,7 @@ class TestFaultMatrix:
         """Under the cell's fault, every event the API or track() accepted is in the log exactly once."""
         result = matrix.run(broker, mode, cell, harness.SHORT)
         print(f"\n{harness.HEADER}\n{result.row()}")
+        if not result.accepted or (result.missing, result.duplicated, result.malformed) != (0, 0, 0):
+            print(matrix.log_tails())  # shown with the failure: what the processes said
         assert result.accepted > 0, result.row()
         assert (result.missing, result.duplicated, result.malformed) == (0, 0, 0), result.row()
