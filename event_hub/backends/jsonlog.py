@@ -34,7 +34,7 @@ import orjson
 from event_hub import jsonio, wireline
 from event_hub.backends.base import Backend
 from event_hub.backends.formats import check_format_options, line_renderers, renderer
-from event_hub.backends.ledger import BatchLedger
+from event_hub.backends.ledger import BatchLedger, open_appending, write_all
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
 from event_hub.exceptions import EventRejected
@@ -136,7 +136,7 @@ class JsonLinesBackend(Backend):
                 if self.ledger is not None:
                     self.ledger.begin(key, st.st_ino, start, len(data))
                 try:
-                    _write_all(fd, data)
+                    write_all(fd, data)
                     if self.fsync:
                         os.fsync(fd)
                 except OSError:
@@ -156,10 +156,8 @@ class JsonLinesBackend(Backend):
             return self._fd
         self._close_fd()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        st = os.fstat(fd)
-        self._fd, self._identity = fd, (st.st_dev, st.st_ino)
-        return fd
+        self._fd, self._identity = open_appending(self.path, os.O_WRONLY)
+        return self._fd
 
     def _close_fd(self) -> None:
         if self._fd is not None:
@@ -171,13 +169,6 @@ class JsonLinesBackend(Backend):
             self._close_fd()
             if self.ledger is not None:
                 self.ledger.close()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 def truncate_line(line: bytes, limit: int, payload_keys: Sequence[str] = PAYLOAD_KEYS) -> bytes:

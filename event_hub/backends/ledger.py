@@ -96,7 +96,7 @@ class BatchLedger:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data  # a writer died mid-line: start on a line of our own
-        _write_all(fd, data)
+        write_all(fd, data)
         if size == self._offset and self._fd_identity == self._identity:
             # We had read it all and hold the lock, so the file is what we read plus these lines:
             # take them in directly instead of reading them back.
@@ -111,10 +111,8 @@ class BatchLedger:
         if self._fd is not None and self._fd_identity == self._identity and self._identity is not None:
             return self._fd
         self.close()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        st = os.fstat(fd)
-        self._fd, self._fd_identity = fd, (st.st_dev, st.st_ino)
-        return fd
+        self._fd, self._fd_identity = open_appending(self.path, os.O_RDWR)
+        return self._fd
 
     def close(self) -> None:
         """Close the ledger's descriptor (it is opened again when needed)."""
@@ -153,7 +151,16 @@ class BatchLedger:
         self._last = entry
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def open_appending(path: Path, access: int) -> tuple[int, tuple[int, int]]:
+    """``path`` opened with ``access`` (``os.O_WRONLY``, ``os.O_RDWR``) for appending, created if missing,
+    and the (device, inode) of the file it names."""
+    fd = os.open(path, access | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    st = os.fstat(fd)
+    return fd, (st.st_dev, st.st_ino)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write part of it)."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

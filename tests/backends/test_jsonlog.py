@@ -276,7 +276,7 @@ KILLED_WRITER = textwrap.dedent(
     from event_hub.delivery.batch import Batch
     from tests.support_backends import wire_line
     path, batch_id, when = sys.argv[1:]
-    write_all = jsonlog._write_all
+    write_all = jsonlog.write_all
 
     def dying_write(fd, data):
         if when == "mid-write":
@@ -285,7 +285,7 @@ KILLED_WRITER = textwrap.dedent(
             write_all(fd, data)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    jsonlog._write_all = dying_write
+    jsonlog.write_all = dying_write  # the log's data only: the ledger writes with its own module's
     backend = jsonlog.JsonLinesBackend("log", path=path, extra_fields=["id"])
     lines = [wire_line(f"k{n}", {"n": n}) for n in range(50)]
     backend.deliver(Batch(backend="log", id=batch_id, lines=lines))
