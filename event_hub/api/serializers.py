@@ -153,11 +153,6 @@ def parse_event(
     )
 
 
-def anonymous_ok(request: Request, name: str, source: str) -> bool:
-    """Whether the requesting client may send ``name`` (authenticated, or allowed anonymously)."""
-    return _is_authenticated(request.user) or anonymous_allowed(name, source)
-
-
 def _is_authenticated(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated)
 

@@ -58,7 +58,9 @@ class TrackingThrottle(SimpleRateThrottle):
         return rate
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        kind, ident = identity(request)
+        return self._cache_key(*identity(request))
+
+    def _cache_key(self, kind: str, ident: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": f"{kind}:{ident}"}
 
     def allow_request(self, request: Request, view: Any) -> bool:
@@ -71,8 +73,7 @@ class TrackingThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         # get_cache_key's key, without reading the identity a second time.
-        key = self.cache_format % {"scope": self.scope, "ident": f"{kind}:{ident}"}
-        self.key = f"{key}:{self.duration}:{window}"
+        self.key = f"{self._cache_key(kind, ident)}:{self.duration}:{window}"
         cache = caches[hub_settings.API_THROTTLE_CACHE]
         try:
             count = cache.incr(self.key)
