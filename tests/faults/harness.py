@@ -368,6 +368,12 @@ class Stack:
         """Bring everything back as a cell found it: proxies up, a worker, the web server, the republisher."""
         self.broker_proxy.up()
         self.db_proxy.up()
+        self.supervise()
+
+    def supervise(self) -> None:
+        """Restart the worker or the republisher if it exited, as a process supervisor would
+        (systemd ``Restart=always``): an exit of the worker is noted in the cell's result.
+        gunicorn restarts its own workers; its arbiter gone is an error."""
         if self.worker is not None and self.worker.poll() is not None:
             self.worker_exits.append(f"worker exited with {self.worker.returncode}")
             self.worker = None
@@ -642,6 +648,7 @@ def run_cell(stack: Stack, cell_: Cell, profile: Profile) -> Result:
     accepted = run.accepted()
     deadline = time.monotonic() + profile.drain
     while True:
+        stack.supervise()  # a worker may exit after heal() too (its reconnection comes seconds later)
         stack.reader.poll()
         seen = stack.reader.seen(run.tag)
         if recovered_at is None and snapshot <= seen.ids.keys():
