@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import copy
 import cProfile
+import datetime
 import gc
 import json
 import os
@@ -51,6 +52,13 @@ VIDEO_PAGE = f"https://courses.example.org/courses/{COURSE_ID}/courseware/week1/
 CLIENT_TIME = "2024-05-01T10:00:00.000000+00:00"
 #: The path browser events are posted to (``/event`` on the platform).
 BROWSER_PATH = "/event"
+
+
+def client_times(count: int) -> list[str]:
+    """``count`` client timestamps a millisecond apart from :data:`CLIENT_TIME` (a browser batch's events)."""
+    start = datetime.datetime.fromisoformat(CLIENT_TIME)
+    step = datetime.timedelta(milliseconds=1)
+    return [(start + n * step).isoformat(timespec="microseconds") for n in range(count)]
 
 
 def problem_check() -> dict[str, Any]:

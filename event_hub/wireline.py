@@ -63,6 +63,70 @@ def split(line: bytes) -> tuple[dict[str, Any], bytes] | None:
     count must end the line exactly after ``,"event":`` and the head must be a whole
     JSON object on its own.
     """
+    located = _locate(line)
+    if located is None:
+        return None
+    comma, event_at, payload_start = located
+    try:
+        head = orjson.loads(b"{" + line[comma + 1 : event_at] + b"}")  # orjson alone wrote it: exact
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict):
+        return None
+    return head, line[payload_start:-1]
+
+
+#: A wire line's parts as text (:func:`sections`): ``"id":…``;
+#: ``"name":…,"event_type":…,"event_source":…,"time":…``; ``,"username":…`` to the end of
+#: ``"session":…`` (the request's members, led by their comma); the ``context`` member's value;
+#: the ``event`` member's value (the payload :func:`split` gives).
+Sections = tuple[bytes, bytes, bytes, bytes, bytes]
+
+_NAME = b',"name":'
+_USERNAME = b',"username":'
+_CONTEXT = b',"context":'
+
+
+def sections(line: bytes, request: bytes = b"") -> Sections | None:
+    """The parts of a line :func:`encode` wrote, as text, without decoding any; ``None`` for another line.
+
+    The count is checked as :func:`split` checks it; the other cuts are made at the first
+    ``,"name":``, ``,"username":`` and ``,"context":`` after it. No JSON string holds those
+    bytes (its quotes are escaped), so each cut is the member's start whenever the text
+    before it is a whole sequence of members, which is for the reader to check (by decoding
+    a part, or by finding it equal to a part it checked): a member that is an object holding
+    such a key would cut early, and the part before would then not be whole.
+
+    ``request`` is the request part the reader last found whole: when the line has it at its
+    place, followed by ``,"context":``, the cut after it is made without a search (a part
+    found whole holds no ``,"context":``, or it would have been cut there).
+    """
+    located = _locate(line)
+    if located is None:
+        return None
+    comma, event_at, payload_start = located
+    name_at = line.find(_NAME, comma, event_at)
+    if name_at < 0:
+        return None
+    username_at = line.find(_USERNAME, name_at, event_at)
+    if username_at < 0:
+        return None
+    context_at = username_at + len(request)
+    if not (request and line.startswith(request, username_at) and line.startswith(_CONTEXT, context_at)):
+        context_at = line.find(_CONTEXT, username_at, event_at)
+        if context_at < 0:
+            return None
+    return (
+        line[comma + 1 : name_at],
+        line[name_at + 1 : username_at],
+        line[username_at:context_at],
+        line[context_at + len(_CONTEXT) : event_at],
+        line[payload_start:-1],
+    )
+
+
+def _locate(line: bytes) -> tuple[int, int, int] | None:
+    """Where the count's comma, ``,"event":`` and the payload are in ``line``, if its count checks out."""
     if not line.startswith(_COUNT):
         return None
     comma = line.find(b",", _DIGITS, _DIGITS + _MAX_DIGITS + 1)
@@ -71,12 +135,6 @@ def split(line: bytes) -> tuple[dict[str, Any], bytes] | None:
         return None
     payload_start = len(line) - 1 - int(count)
     event_at = payload_start - len(_EVENT)
-    if event_at <= comma or line[event_at:payload_start] != _EVENT or not line.endswith(b"}"):
+    if event_at <= comma or not line.startswith(_EVENT, event_at) or not line.endswith(b"}"):
         return None
-    try:
-        head = orjson.loads(b"{" + line[comma + 1 : event_at] + b"}")  # orjson alone wrote it: exact
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(head, dict):
-        return None
-    return head, line[payload_start:-1]
+    return comma, event_at, payload_start

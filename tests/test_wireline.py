@@ -97,3 +97,44 @@ class TestSplit:
     def test_other_lines_are_not_split(self, envelope: Envelope, damage: object) -> None:
         """A line whose count does not lead exactly to the end, or has none, is not split."""
         assert wireline.split(damage(wireline.encode(envelope))) is None  # type: ignore[operator]
+
+
+class TestSections:
+    def test_the_parts_are_the_line(self, envelope: Envelope) -> None:
+        """id, lead, request, context and payload put back together are the line without its count."""
+        line = wireline.encode(envelope)
+        parts = wireline.sections(line)
+        assert parts is not None
+        id_, lead, request, context, payload = parts
+        assert id_ == b'"id":' + orjson.dumps(envelope.id)
+        assert lead.startswith(b'"name":')
+        assert lead.endswith(orjson.dumps(envelope.to_wire()["time"]))
+        assert request.startswith(b',"username":')
+        rebuilt = b"".join((b"{", id_, b",", lead, request, b',"context":', context, b',"event":'))
+        rebuilt += payload + b"}"
+        assert orjson.loads(rebuilt) == {k: v for k, v in orjson.loads(line).items() if k != "event_bytes"}
+        assert payload == wireline.split(line)[1]  # type: ignore[index]
+
+    def test_a_known_request_part_gives_the_same_cut(self, envelope: Envelope) -> None:
+        """With the request part given (found at its place), the parts are those a search finds."""
+        line = wireline.encode(envelope)
+        parts = wireline.sections(line)
+        assert parts is not None
+        assert wireline.sections(line, parts[2]) == parts
+        assert wireline.sections(line, b',"username":"someone else"') == parts
+
+    def test_markers_inside_the_context_and_payload_do_not_move_the_cuts(self, envelope: Envelope) -> None:
+        """Members named like the markers after the cut points leave the parts whole."""
+        context = attrs.evolve(envelope.context, extra={"name": 1, "username": 2, "context": {"event": 3}})
+        line = wireline.encode(_with(envelope, context=context, event={"context": 1, "name": 2}))
+        parts = wireline.sections(line)
+        assert parts is not None
+        assert orjson.loads(parts[3])["context"] == {"event": 3}
+        assert orjson.loads(parts[4]) == {"context": 1, "name": 2}
+
+    def test_lines_that_cannot_be_split_have_no_parts(self, envelope: Envelope) -> None:
+        """No count, or a count that does not lead to the end: no parts (as no split)."""
+        line = wireline.encode(envelope)
+        assert wireline.sections(line.replace(b'{"event_bytes":', b'{"event_size":')) is None
+        assert wireline.sections(line[:-1] + b" }") is None
+        assert wireline.sections(b'{"event_bytes":2,"event":{}}') is None

@@ -19,7 +19,8 @@ from typing import Any, Final
 import orjson
 
 from event_hub import jsonio
-from event_hub.envelope import WIRE_MEMBERS, Envelope, checked_source, format_time, json_time
+from event_hub.envelope import SOURCES, WIRE_MEMBERS, Envelope, checked_source, format_time, json_time
+from event_hub.wireline import Sections
 
 FORMATS: Final = ("openedx", "compact")
 #: Members the ``openedx`` format leaves out unless a backend asks for them.
@@ -144,16 +145,151 @@ def _context_first(wire: dict[str, Any]) -> bool:
 
 def _openedx_head(wire: dict[str, Any], extra_fields: Collection[str]) -> dict[str, Any]:
     """``wire`` (in the wire order, its ``event`` final) made the line: the members the platform lacks out."""
-    members = wire["context"]
-    for key in _NOT_IN_OPENEDX_CONTEXT:
-        if key in members:
-            del members[key]
-    if "anonymous_user_id" in members and "anonymous_user_id" not in extra_fields:
-        del members["anonymous_user_id"]
+    _openedx_context(wire["context"], extra_fields)
     wire["time"] = _wire_time(wire["time"])
     if "id" not in extra_fields:
         del wire["id"]
     return wire
+
+
+def _openedx_context(members: dict[str, Any], extra_fields: Collection[str]) -> None:
+    """Take the wire ``context`` members the platform does not write out of ``members``."""
+    for key in _NOT_IN_OPENEDX_CONTEXT:
+        members.pop(key, None)
+    if "anonymous_user_id" not in extra_fields:
+        members.pop("anonymous_user_id", None)
+
+
+class OpenedxSections:
+    """Writes the ``openedx`` line of a wire line from its parts (:func:`event_hub.wireline.sections`).
+
+    The line is the wire line less ``event_bytes``, ``id`` and a few context members, so
+    most of it is copied as text, each part once it is known to be exactly what orjson
+    writes for the members it should hold: the name, type and source (decoded and written
+    again when they differ from the last line's), the time (digits in the one wire form, in
+    UTC), the request's members, username to session (checked the same way when they differ
+    from the last line's: the events of a request share them), and the context, whose
+    rendering is kept for the next line with the same context. The result is what
+    :func:`openedx_from_split` writes, byte for byte; a part in any other shape gives
+    ``None``, and the caller renders the line that way instead.
+
+    It keeps the last parts it checked: one per backend, shared by its threads (each part
+    is replaced whole, so a thread reads either the old or the new one).
+    """
+
+    __slots__ = ("_base", "_context", "_extra_fields", "_kind", "_with_id", "request")
+
+    def __init__(self, extra_fields: Collection[str] = ()) -> None:
+        self._extra_fields = frozenset(extra_fields)
+        self._with_id = "id" in self._extra_fields
+        #: The last name-type-source text found canonical, and whether its source is ``browser``.
+        self._kind: tuple[bytes, bool] = (b"", False)
+        #: The last request part found canonical (it starts with a comma, so it is never ``b""``).
+        self.request = b""
+        #: The last context text rendered, and its rendering.
+        self._context: tuple[bytes, bytes] = (b"", b"")
+        #: The text of the last context decoded up to its last member, that part's rendering (both
+        #: ending with the comma before the member), and the keys the last member must not have.
+        self._base: tuple[bytes, bytes, frozenset[str]] = (b"", b"", frozenset())
+
+    def __call__(self, parts: Sections) -> bytes | None:
+        """The line's JSON text (before line-separator escaping), or ``None``: render it from the split."""
+        id_, lead, request, context, payload = parts
+        plain_id = id_.startswith(b'"id":"') and id_.endswith(b'"') and id_.count(b'"') == 4
+        if not plain_id or not id_.isascii() or id_.count(b"\\"):
+            return None  # not "id":"…", an ASCII string written as it reads
+        cut = len(lead) - _TIME_MEMBER
+        if (
+            cut <= 0
+            or not lead.startswith(b',"time":"', cut)
+            or lead[cut + _TIME_KEY : -1].translate(_DIGITS_AS_ZERO) != _TIME_SHAPE
+            or not lead.endswith(b'+00:00"')
+        ):
+            return None  # the split path writes another time form in the one form
+        kind, browser = self._kind
+        if len(kind) != cut or not lead.startswith(kind):
+            members = _canonical(b"{" + lead[:cut] + b"}", _KIND_ORDER)
+            if members is None or members["event_source"] not in SOURCES:
+                return None  # the split path writes it, or raises for an unknown source
+            browser = members["event_source"] == "browser"
+            self._kind = (lead[:cut], browser)
+        if request != self.request:
+            if _canonical(b"{" + request[1:] + b"}", _REQUEST_ORDER) is None:
+                return None
+            self.request = request
+        last_context, rendered = self._context
+        if context != last_context:
+            found = self._last_member_changed(context) or self._rendered_context(context)
+            if found is None:
+                return None
+            rendered = found
+            self._context = (context, rendered)
+        if browser and not payload.startswith(b'"'):
+            payload = orjson.dumps(payload.decode())  # the payload's text as a JSON string
+        tail = (lead, request, b',"context":', rendered, b',"event":', payload, b"}")
+        return b"".join((b"{", id_, b",", *tail) if self._with_id else (b"{", *tail))
+
+    def _rendered_context(self, context: bytes) -> bytes | None:
+        """The ``openedx`` context of a context's text, decoded; what it shares with the next is kept."""
+        try:
+            values = orjson.loads(context)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(values, dict) or not values.keys() >= _CONTEXT_FIRST:
+            return None
+        *_, last = values
+        base = {key: value for key, value in values.items() if key != last}
+        _openedx_context(values, self._extra_fields)
+        rendered = orjson.dumps(values)
+        if last in values and last not in _CONTEXT_FIRST:  # kept by the line, not one of the first four
+            base_text = orjson.dumps(base)[:-1] + b","
+            member = context[len(base_text) :]  # the last member and the closing brace
+            if context.startswith(base_text) and rendered.endswith(member):  # both as orjson writes them
+                taken = frozenset(base) | _NOT_IN_OPENEDX_CONTEXT | {"anonymous_user_id"}
+                self._base = (base_text, rendered[: len(rendered) - len(member)], taken)
+        return rendered
+
+    def _last_member_changed(self, context: bytes) -> bytes | None:
+        """The ``openedx`` context of a context that is the last one decoded but for its last member.
+
+        A request's browser events share their context except ``client_time``, its last member:
+        the rest's rendering is kept, and the member, once checked, is copied after it.
+        """
+        base_text, base_rendered, taken = self._base
+        if not base_text or not context.startswith(base_text):
+            return None
+        member = b"{" + context[len(base_text) :]
+        try:
+            values = orjson.loads(member)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(values, dict) or len(values) != 1 or not values.keys().isdisjoint(taken):
+            return None
+        if orjson.dumps(values) != member:
+            return None
+        return base_rendered + member[1:]
+
+
+#: ``,"time":"`` and ``…"``: the lead's last member, its time in the one wire form.
+_TIME_KEY: Final = len(b',"time":"')
+_TIME_MEMBER: Final = _TIME_KEY + _WIRE_TIME_LENGTH + 1
+#: A wire time with each digit read as ``0`` (its zone is checked as written):
+#: ``YYYY-MM-DDThh:mm:ss.ffffff+00:00``.
+_TIME_SHAPE: Final = b"0000-00-00T00:00:00.000000+00:00"
+_DIGITS_AS_ZERO: Final = bytes(0x30 if 0x30 <= code <= 0x39 else code for code in range(256))
+_KIND_ORDER: Final = ("name", "event_type", "event_source")
+_REQUEST_ORDER: Final = ("username", "ip", "agent", "host", "referer", "accept_language", "page", "session")
+
+
+def _canonical(text: bytes, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """``text`` decoded, if it is an object with exactly ``keys`` in order, written as orjson writes it."""
+    try:
+        members = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(members, dict) or tuple(members) != keys or orjson.dumps(members) != text:
+        return None
+    return members
 
 
 def compact_from_wire(wire: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,6 +354,12 @@ def line_renderers(format: str, extra_fields: Collection[str] = ()) -> tuple[Wir
         lambda wire: openedx_from_wire(wire, chosen),
         lambda head, payload: openedx_from_split(head, payload, chosen),
     )
+
+
+def sections_renderer(format: str, extra_fields: Collection[str] = ()) -> OpenedxSections | None:
+    """The renderer of a wire line's parts in ``format`` (``openedx`` only; ``None`` for the others)."""
+    chosen = _checked_extra_fields(format, extra_fields)
+    return OpenedxSections(chosen) if format == "openedx" else None
 
 
 def check_format_options(options: dict[str, Any]) -> list[str]:

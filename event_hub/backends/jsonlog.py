@@ -33,7 +33,7 @@ import orjson
 
 from event_hub import jsonio, wireline
 from event_hub.backends.base import Backend
-from event_hub.backends.formats import check_format_options, line_renderers, renderer
+from event_hub.backends.formats import check_format_options, line_renderers, renderer, sections_renderer
 from event_hub.backends.ledger import BatchLedger, open_appending, write_all
 from event_hub.delivery.batch import Batch
 from event_hub.envelope import Envelope
@@ -68,6 +68,7 @@ class JsonLinesBackend(Backend):
         self.fsync = fsync
         self.render = renderer(format, extra_fields)
         self.render_wire, self.render_split = line_renderers(format, extra_fields)
+        self.render_sections = sections_renderer(format, extra_fields)
         self.ledger = BatchLedger(self.path) if deduplicate else None
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
@@ -100,10 +101,17 @@ class JsonLinesBackend(Backend):
     def transform_line(self, line: bytes) -> bytes:
         """:meth:`transform` of the line's envelope, rendered from the line without rebuilding it.
 
-        A line the tracker wrote is split (:func:`event_hub.wireline.split`): only its head is
-        decoded, the payload's text is copied. Any other line is decoded whole. Either way every
-        key is a string already (it was read from JSON), so orjson needs no option for integer keys.
+        A line the tracker wrote is written in the ``openedx`` format mostly by copying its parts
+        (:class:`~event_hub.backends.formats.OpenedxSections`); otherwise it is split
+        (:func:`event_hub.wireline.split`): only its head is decoded, the payload's text is copied.
+        Any other line is decoded whole. Either way every key is a string already (it was read
+        from JSON), so orjson needs no option for integer keys.
         """
+        if self.render_sections is not None:
+            parts = wireline.sections(line, self.render_sections.request)
+            text = self.render_sections(parts) if parts is not None else None
+            if text is not None:
+                return self._fit(escape_line_separators(text))
         split = wireline.split(line)
         rendered = self.render_wire(jsonio.loads(line)) if split is None else self.render_split(*split)
         return self._fit(escape_line_separators(jsonio.dumps(rendered)))
