@@ -325,25 +325,42 @@ def _best(func: Callable[[], Any], number: int) -> float:
 
 
 def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
-    """Each stage of one event timed alone (no profiler), in µs per event, from a line event_hub wrote."""
-    from event_hub import wireline
+    """Each stage of one event timed alone (no profiler), in µs per event, from lines event_hub wrote."""
+    from event_hub import jsonio, wireline
     from event_hub.backends import get_backend
     from event_hub.backends.base import decode
     from event_hub.delivery.batch import Batch
 
-    wire = _one_wire_line(workload)
-    envelope = decode(wire)
+    wires = _wire_lines(workload, per_unit)
+    envelope = decode(wires[0])
     backend = get_backend("tracking_log")
-    items = [backend.transform_line(wire)] * per_unit
-    lines = [wire] * per_unit
+    items = [backend.transform_line(wire) for wire in wires]
 
+    def each(step: Callable[[bytes], Any]) -> Callable[[], None]:
+        def run() -> None:
+            for wire in wires:
+                step(wire)
+
+        return run
+
+    def split_path(wire: bytes) -> bytes:  # what transform_line did before the parts were copied
+        split = wireline.split(wire)
+        assert split is not None
+        return jsonio.escape_line_separators(jsonio.dumps(backend.render_split(*split)))
+
+    assert [split_path(wire) for wire in wires] == items  # the same lines either way
     wire_cost = _best(lambda: wireline.encode(envelope), 20_000)
-    sections_cost = _best(lambda: wireline.sections(wire), 20_000)
-    transform_cost = _best(lambda: backend.transform_line(wire), 20_000)
+    sections_cost = _best(each(wireline.sections), 1_000) / per_unit
+    transform_cost = _best(each(backend.transform_line), 1_000) / per_unit
+    split_cost = _best(each(split_path), 1_000) / per_unit
     # A new batch each time (the file backend writes a batch id it has seen once).
-    send_cost = _best(lambda: backend.send(items, Batch(backend="tracking_log", lines=lines)), 200) / per_unit
+    send_cost = _best(lambda: backend.send(items, Batch(backend="tracking_log", lines=wires)), 200) / per_unit
     worker = medians[HUB] - medians[HUB_EMIT]
-    print("stages timed alone (best of 7, no profiler), µs per event; medians from the tables above")
+    own_time = ", each with its own client time" if workload == "play_video" else ""
+    print(
+        "stages timed alone (best of 7, no profiler), µs per event; medians from the tables above; "
+        f"{per_unit} lines of one request{own_time}"
+    )
     c.print_table(
         ["stage", "µs/event"],
         [
@@ -353,39 +370,49 @@ def _stages(workload: str, medians: dict[str, float], per_unit: int) -> None:
             ("delivery at the unit's end (end to end minus emit side)", f"{worker:.2f}"),
             ("  of which JsonLinesBackend.transform_line (parts copied)", f"{transform_cost:.2f}"),
             ("    of which wireline.sections (the parts cut out)", f"{sections_cost:.2f}"),
+            ("  the same lines through the split path (head decoded)", f"{split_cost:.2f}"),
             (f"  of which JsonLinesBackend.send (ledger + write), batch of {per_unit}", f"{send_cost:.2f}"),
             ("floor (median above)", f"{medians[FLOOR]:.2f}"),
         ],
     )
 
 
-def _one_wire_line(workload: str) -> bytes:
-    """The wire line one event of ``workload`` puts in its unit of work (the tracker's own steps)."""
+def _wire_lines(workload: str, count: int) -> list[bytes]:
+    """The wire lines ``count`` events of ``workload`` put in one request's unit of work."""
     from event_hub import context as ctx
     from event_hub import wireline
     from event_hub.middleware import request_info
     from event_hub.processors.chain import routes
     from event_hub.tracker import emit, tracker
 
+    envelopes = []
     if workload == "problem_check":
         with ctx.push("request", request=request_info(c.FakeRequest())):  # type: ignore[arg-type]
-            envelope = emit("problem_check", c.problem_check(), context={"module": c.MODULE})
+            for _ in range(count):
+                envelopes.append(emit("problem_check", c.problem_check(), context={"module": c.MODULE}))
     else:
         request = c.FakeRequest(path=c.BROWSER_PATH)
         with ctx.push("request", request=request_info(request)):  # type: ignore[arg-type]
-            envelope = tracker.send(
-                "play_video",
-                dict(c.PLAY_VIDEO),
-                user=request.user,
-                course_id=c.COURSE_ID,
-                source="browser",
-                page=c.VIDEO_PAGE,
-                context={"client_time": c.CLIENT_TIME},
-            )
-    assert envelope is not None
-    processed = routes().routes[0].apply(envelope)
-    assert processed is not None
-    return wireline.encode(processed)
+            for client_time in c.client_times(count):
+                envelopes.append(
+                    tracker.send(
+                        "play_video",
+                        dict(c.PLAY_VIDEO),
+                        user=request.user,
+                        course_id=c.COURSE_ID,
+                        source="browser",
+                        page=c.VIDEO_PAGE,
+                        context={"client_time": client_time},
+                    )
+                )
+    route = routes().routes[0]
+    lines = []
+    for envelope in envelopes:
+        assert envelope is not None
+        processed = route.apply(envelope)
+        assert processed is not None
+        lines.append(wireline.encode(processed))
+    return lines
 
 
 def _lms_tracker() -> Any:

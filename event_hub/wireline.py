@@ -112,7 +112,12 @@ def sections(line: bytes, request: bytes = b"") -> Sections | None:
     if username_at < 0:
         return None
     context_at = username_at + len(request)
-    if not (request and line.startswith(request, username_at) and line.startswith(_CONTEXT, context_at)):
+    if not (
+        request
+        and context_at + len(_CONTEXT) <= event_at
+        and line.startswith(request, username_at)
+        and line.startswith(_CONTEXT, context_at)
+    ):
         context_at = line.find(_CONTEXT, username_at, event_at)
         if context_at < 0:
             return None

@@ -138,3 +138,13 @@ class TestSections:
         assert wireline.sections(line.replace(b'{"event_bytes":', b'{"event_size":')) is None
         assert wireline.sections(line[:-1] + b" }") is None
         assert wireline.sections(b'{"event_bytes":2,"event":{}}') is None
+
+    def test_a_known_request_part_reaching_past_the_head_is_not_used(self, envelope: Envelope) -> None:
+        """A count pointing inside the request part: the hint is not taken past the payload's start."""
+        line = wireline.encode(_with(envelope, page={"a": 1, "event": {"b": 2}}))
+        parts = wireline.sections(line)
+        assert parts is not None
+        inner = line.index(b',"event":{"b":2}') + len(b',"event":')  # the forged payload's start
+        forged = b'{"event_bytes":' + str(len(line) - 1 - inner).encode() + line[line.index(b",") :]
+        assert wireline.sections(forged) is None  # no ,"context": before that point
+        assert wireline.sections(forged, parts[2]) is None
