@@ -13,6 +13,8 @@ Stable ids (documented in ``docs/settings.rst``):
 * ``event_hub.W001`` a backend receives personal data (``PII: True``).
 * ``event_hub.W002`` ``EventHubMiddleware`` is not installed: requests get no context or batching.
 * ``event_hub.W003`` no backend is enabled: events go nowhere.
+* ``event_hub.W004`` ``DELIVERY`` is ``celery`` and the Celery app does not set ``db_reuse_max``
+  (``CELERY_DB_REUSE_MAX``): every delivery task opens a new database connection.
 * ``event_hub.E010`` ``API_AUTHENTICATION`` is not a list of importable DRF authentication classes.
 * ``event_hub.E011`` ``API_THROTTLE_RATES`` has a malformed rate, or ``API_THROTTLE_CACHE`` is not a cache.
 * ``event_hub.E012`` ``API_ANONYMOUS_EVENTS`` is not a list of event-name patterns.
@@ -299,6 +301,17 @@ def _check_celery() -> list[CheckMessage]:
                 hint="Create a Celery app configured from Django settings (see docs/quickstart.rst), "
                 "or set DELIVERY to 'sync'.",
                 id="event_hub.E007",
+            )
+        ]
+    if current_app.conf.get("CELERY_DB_REUSE_MAX") is None:  # the key Celery's Django fixup reads
+        return [
+            Warning(
+                "the Celery app does not set db_reuse_max: Celery then closes the database connection "
+                "before and after every task, so each delivery task opens a new one to confirm its batch "
+                "(on PostgreSQL a new server process, several milliseconds per batch)",
+                hint="Set CELERY_DB_REUSE_MAX = 1000 in the settings the worker's Celery app reads "
+                "(docs/scaling.rst has the figures), or silence event_hub.W004.",
+                id="event_hub.W004",
             )
         ]
     return []

@@ -91,6 +91,18 @@ class TestChecks:
         monkeypatch.setattr(current_app.conf, "broker_url", None)
         assert "event_hub.E007" in ids(settings, {"DELIVERY": "celery", "BACKENDS": {"m": MEMORY}})
 
+    def test_celery_closing_connections_after_each_task_is_warned(self, settings: Any, monkeypatch: Any) -> None:
+        """DELIVERY celery without CELERY_DB_REUSE_MAX on the Celery app is W004; with it, no warning."""
+        from celery import current_app
+
+        config = {"DELIVERY": "celery", "HANDOFF": "direct", "BACKENDS": {"m": MEMORY}}
+        monkeypatch.setattr(current_app.conf, "broker_url", "redis://127.0.0.1:6379/15")
+        monkeypatch.setitem(current_app.conf, "CELERY_DB_REUSE_MAX", None)
+        assert "event_hub.W004" in ids(settings, config)
+        monkeypatch.setitem(current_app.conf, "CELERY_DB_REUSE_MAX", 1000)
+        assert "event_hub.W004" not in ids(settings, config)
+        assert "event_hub.W004" not in ids(settings, {**config, "DELIVERY": "sync"})
+
     def test_spool_dir_must_be_writable(self, settings: Any, tmp_path: Any) -> None:
         """HANDOFF spool with a SPOOL_DIR that cannot be created is E008; a missing one is created."""
         blocker = tmp_path / "a-file"
