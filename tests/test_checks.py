@@ -91,7 +91,7 @@ class TestChecks:
         monkeypatch.setattr(current_app.conf, "broker_url", None)
         assert "event_hub.E007" in ids(settings, {"DELIVERY": "celery", "BACKENDS": {"m": MEMORY}})
 
-    def test_celery_closing_connections_after_each_task_is_warned(self, settings: Any, monkeypatch: Any) -> None:
+    def test_celery_closing_connections_per_task_is_warned(self, settings: Any, monkeypatch: Any) -> None:
         """DELIVERY celery without CELERY_DB_REUSE_MAX on the Celery app is W004; with it, no warning."""
         from celery import current_app
 
