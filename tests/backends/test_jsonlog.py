@@ -13,9 +13,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from event_hub import jsonio, wireline
 from event_hub.backends.base import decode
 from event_hub.backends.jsonlog import TRUNCATION_MARKER, JsonLinesBackend, truncate_line
 from event_hub.delivery.batch import Batch
+from event_hub.envelope import Envelope
 from event_hub.exceptions import EventRejected, RetryableDeliveryError
 from tests.conftest import ROOT
 from tests.support_backends import as_batch, read_lines, wait_for, wire_line
@@ -56,6 +58,19 @@ class TestLines:
         backend.deliver(as_batch([line(0)]))
         backend.deliver(as_batch([line(1), line(2)]))
         assert [orjson.loads(raw)["id"] for raw in read_lines(log)] == ["e0", "e1", "e2"]
+
+    def test_a_trackers_line_is_copied_by_parts(self, log: Path, envelope: Envelope) -> None:
+        """A line with its count is written from its parts (the renderer keeps them); others are decoded."""
+        backend = JsonLinesBackend("log", path=str(log))
+        assert backend.render_sections is not None
+        backend.transform_line(line(0))  # no count: decoded whole, the parts renderer untouched
+        assert backend.render_sections.request == b""
+        tracker_line = wireline.encode(envelope)
+        split = wireline.split(tracker_line)
+        assert split is not None
+        expected = jsonio.escape_line_separators(jsonio.dumps(backend.render_split(*split)))
+        assert backend.transform_line(tracker_line) == expected
+        assert backend.render_sections.request.startswith(b',"username":')  # the parts path wrote it
 
     def test_fsync_option_writes_the_same(self, log: Path) -> None:
         """fsync=True still writes whole lines (and flushes them to disk)."""
