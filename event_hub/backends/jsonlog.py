@@ -112,6 +112,10 @@ class JsonLinesBackend(Backend):
             text = self.render_sections(parts) if parts is not None else None
             if text is not None:
                 return self._fit(escape_line_separators(text))
+        return self.transform_split_line(line)
+
+    def transform_split_line(self, line: bytes) -> bytes:
+        """:meth:`transform_line` without copying parts: the line split (head decoded), else decoded whole."""
         split = wireline.split(line)
         rendered = self.render_wire(jsonio.loads(line)) if split is None else self.render_split(*split)
         return self._fit(escape_line_separators(jsonio.dumps(rendered)))
