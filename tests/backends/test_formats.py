@@ -231,6 +231,12 @@ def _hand_written(members: dict, payload: object) -> bytes:
     return b'{"event_bytes":' + str(len(event)).encode() + b"," + head[1:-1] + b',"event":' + event + b"}"
 
 
+def _head_and_event(line: bytes) -> tuple[dict, object]:
+    """The members of a wire line but its count and ``event``, and its ``event``."""
+    wire = jsonio.loads(line)
+    return {key: value for key, value in wire.items() if key not in ("event_bytes", "event")}, wire["event"]
+
+
 def _sections(render: OpenedxSections, line: bytes) -> bytes | None:
     parts = wireline.sections(line, render.request)
     return None if parts is None else render(parts)
@@ -289,8 +295,7 @@ class TestRenderingFromSections:
     ) -> None:
         """Where a cut or a copy could be wrong the renderer says so (``None``), amid good lines."""
         good = wireline.encode(envelope)
-        wire = jsonio.loads(good)
-        members = {key: value for key, value in wire.items() if key not in ("event_bytes", "event")}
+        members, event = _head_and_event(good)
         if "extra" in change:  # a member after session, before context
             context = members.pop("context")
             members.update(extra=change.pop("extra"), context=context)
@@ -299,7 +304,7 @@ class TestRenderingFromSections:
             members = {"xid": change.pop("xid"), **members}
             change.pop("id")
         members.update(change)
-        line = _hand_written(members, wire["event"])
+        line = _hand_written(members, event)
         assert wireline.split(line) is not None  # the split path takes it (and writes what it writes)
         render = OpenedxSections()
         assert _sections(render, good) == _split_rendering(good)  # a tracker's line is copied
@@ -349,9 +354,8 @@ class TestContextsDifferingInTheirLastMember:
 
     @staticmethod
     def line(envelope: Envelope, context: dict) -> bytes:
-        wire = jsonio.loads(wireline.encode(envelope))
-        members = {key: value for key, value in wire.items() if key not in ("event_bytes", "event")}
-        return _hand_written({**members, "context": context}, wire["event"])
+        members, event = _head_and_event(wireline.encode(envelope))
+        return _hand_written({**members, "context": context}, event)
 
     @pytest.mark.parametrize(
         "last",
