@@ -13,12 +13,13 @@ File format. A record is a header line ``backend<TAB>batch id<TAB>events<TAB>bod
 followed by the body: the batch's JSON lines, each ending with ``\\n`` (orjson never writes a
 raw newline inside a document; a line holding one is not spooled but published directly).
 
-Progress. ``<spool file>.offset`` (the *sidecar*, replaced atomically by write and rename) holds
-four numbers: the committed offset (everything before it is published), the end of the
-*window* being published (the records read at once), how many of the window's messages are
-out, and the ``SPOOL_MAX_BATCH_EVENTS`` the window was cut with. Cutting a window into messages
-depends on nothing else, so a crashed process' window is cut again identically and only its
-unpublished messages go out. A crash between a publish and the sidecar write publishes that
+Progress. ``<spool file>.offset`` (the *sidecar*, rewritten in place by one ``pwrite`` of a
+fixed-width record: a killed process cannot leave half of one) holds four numbers: the
+committed offset (everything before it is published), the end of the *window* being published
+(the records read at once), how many of the window's messages are out, and the
+``SPOOL_MAX_BATCH_EVENTS`` the window was cut with. Cutting a window into messages depends on
+nothing else, so a crashed process' window is cut again identically and only its unpublished
+messages go out. A crash between a publish and the sidecar write publishes that
 message twice: delivery is at least once, and events carry an ``id`` to deduplicate on.
 
 Liveness. A process holds an exclusive ``flock`` on its spool file for as long as it lives. A
@@ -63,6 +64,8 @@ logger = logging.getLogger(__name__)
 #: Spool files are named ``<pid>-<random token>.spool``; the sidecar adds ``.offset``.
 SUFFIX = ".spool"
 SIDECAR_SUFFIX = ".offset"
+#: The sidecar's record is padded to this width, so a shorter one overwrites all of a longer one.
+SIDECAR_BYTES = 96
 #: The publisher reads at most this much of a spool file at once (a bigger record is read whole).
 WINDOW_BYTES = 8 * 1024 * 1024
 #: How often the publisher looks for the spool files of dead processes.
@@ -240,7 +243,7 @@ def _send(batch: Batch) -> str | None:
 class SpoolFile:
     """An open spool file this process holds the lock of, and what of it is published."""
 
-    __slots__ = ("_sidecar_staging", "error", "fd", "path", "progress", "published", "sidecar")
+    __slots__ = ("_sidecar_fd", "error", "fd", "path", "progress", "published", "sidecar")
 
     def __init__(self, path: Path, fd: int, progress: Progress) -> None:
         self.path = path
@@ -248,10 +251,10 @@ class SpoolFile:
         self.progress = progress
         self.published = 0
         self.error = ""
-        #: Where the progress is kept, and the name a new version is written under first (both fixed:
-        #: worked out once, not on each of the publisher's saves).
+        #: Where the progress is kept, and its descriptor once a save opened it (kept open: the
+        #: publisher saves after every message).
         self.sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-        self._sidecar_staging = str(self.sidecar) + ".new"
+        self._sidecar_fd = -1
 
     @classmethod
     def create(cls, directory: Path) -> SpoolFile:
@@ -317,14 +320,19 @@ class SpoolFile:
         return progress
 
     def save(self) -> None:
-        """Write the progress to the sidecar (write a new file, then rename it over the old one)."""
-        staging = self._sidecar_staging
-        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            os.write(fd, self.progress.dump())
-        finally:
-            os.close(fd)
-        os.replace(staging, self.sidecar)
+        """Write the progress over the sidecar's: one ``pwrite`` of :data:`SIDECAR_BYTES` at its start.
+
+        Writing a new file and renaming it over the old one cost 140 µs of CPU here against 1.3 µs
+        (ext4 flushes a file renamed over another), and the publisher saves after every message.
+        One ``pwrite`` is never half done when the process is killed. (Like the spool file, the
+        sidecar is not synced: a machine crash is beyond the spool's guarantee; an unreadable
+        sidecar makes recovery publish the file from its start.)
+        """
+        if self._sidecar_fd < 0:
+            self._sidecar_fd = os.open(self.sidecar, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            _open_fds.add(self._sidecar_fd)
+        record = self.progress.dump()
+        os.pwrite(self._sidecar_fd, record[:-1].ljust(SIDECAR_BYTES - 1) + b"\n", 0)
 
     def publish(self, end: int, deadline: float | None = None, cancel: threading.Event | None = None) -> bool:
         """Publish the records before ``end``; ``False`` (with :attr:`error`) when a publish failed, or
@@ -423,6 +431,9 @@ class SpoolFile:
 
     def close(self) -> None:
         _close_fd(self.fd)
+        if self._sidecar_fd >= 0:
+            _close_fd(self._sidecar_fd)
+            self._sidecar_fd = -1
 
 
 def _close_fd(fd: int) -> None:
@@ -714,10 +725,10 @@ class Spool:
     def forget_after_fork(self) -> None:
         """In a forked child: drop the parent's file without touching it (closing keeps the parent's lock)."""
         for old, _ in self._draining:
-            _close_fd(old.fd)
+            old.close()
         self._draining.clear()
         if self._file is not None:
-            _close_fd(self._file.fd)
+            self._file.close()
             self._file = None
         self._closed = True
 

@@ -611,3 +611,32 @@ class TestFraming:
         assert [r.solo for r in records] == [False, True, False]
         cut = spool.cut(records, max_events=100)
         assert [(b.id, b.lines) for b in cut] == [(x.id, x.lines) for x in (before, alone, after)]
+
+
+class TestSidecar:
+    """The sidecar holds the spool's progress, rewritten in place after every published message."""
+
+    def test_a_shorter_progress_replaces_all_of_a_longer_one(self, spool_dir: Path) -> None:
+        """Each save is read back exactly, whatever the previous one held, and leaves no other file."""
+        file = SpoolFile.create(spool_dir)
+        os.write(file.fd, b"x" * 80)  # room for the offsets saved below (recovery checks them)
+        try:
+            for progress in (
+                spool.Progress(123_456_789_012, 123_456_799_999, 17, 1000),
+                spool.Progress(0, 0, 0, 0),
+                spool.Progress(5, 70, 1, 2),
+            ):
+                file.progress = progress
+                file.save()
+                assert spool.Progress.load(file.sidecar.read_bytes()) == progress
+                reopened = SpoolFile.take_over(file.path)  # the lock is held: a live file is not taken
+                assert reopened is None
+            assert sorted(path.name for path in spool_dir.iterdir()) == [file.path.name, file.sidecar.name]
+        finally:
+            file.close()
+        orphan = SpoolFile.take_over(file.path)  # its process gone, the file resumes from the last save
+        assert orphan is not None
+        try:
+            assert orphan.progress == spool.Progress(5, 70, 1, 2)
+        finally:
+            orphan.close()
