@@ -55,8 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "HANDOFF": "spool",
     # Folder of the spool files (created if missing); keep it on a local disk.
     "SPOOL_DIR": "var/spool",
-    # The spool publisher wakes this often (seconds)...
-    "SPOOL_FLUSH_SECONDS": 0.05,
+    # The spool publisher wakes this often (seconds): each wake that finds events costs a message...
+    "SPOOL_FLUSH_SECONDS": 0.2,
     # ... or as soon as this many events wait; it publishes batches of up to this many events.
     "SPOOL_MAX_BATCH_EVENTS": 1000,
     # A unit of work hands its events off when it ends, or earlier when one
