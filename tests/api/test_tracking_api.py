@@ -15,7 +15,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from werkzeug.serving import make_server
 
-from event_hub.api import contract
+from event_hub.api import contract, serializers
 from event_hub.api.views import TrackingView
 from event_hub.models import InvalidEvent
 from tests.api.api_support import (
@@ -110,6 +110,37 @@ class TestShapes:
         [event] = events()
         assert datetime.datetime.fromisoformat(event["time"]) >= before
         assert event["context"]["client_time"] == "2001-02-03T04:05:06.789000+00:00"
+
+    @pytest.mark.parametrize(
+        "timestamp",
+        [
+            "2001-02-03T04:05:06.789Z",  # a browser's Date.toISOString()
+            "0999-12-31T23:59:59.000Z",
+            "2001-02-03T04:05:06,789Z",  # a comma before the fraction
+            "2001-02-03T04:05:06.789+02:00",
+            "2001-02-03T04:05:06.7891Z",
+            "2001-02-03T04:05:06+0000",  # as long as the browser's form, another shape
+            "2001-W05-6T04:05:06.789Z",  # an ISO week date, as long too
+            "2001-02-03 04:05:06.789Z",
+            "2001-02-03t04:05:06.789Z",
+            "2001-02-03T04:05:06.789",
+        ],
+    )
+    def test_client_time_in_the_envelope_form(self, timestamp: str) -> None:
+        """Every accepted timestamp becomes the UTC, microsecond form of the moment it names."""
+        moment = datetime.datetime.fromisoformat(timestamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        expected = moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+        errors: dict[str, list[str]] = {}
+        assert serializers._timestamp(timestamp, errors) == expected
+        assert errors == {}
+
+    def test_a_browser_timestamp_of_a_day_that_does_not_exist(self) -> None:
+        """The browser's form is still checked as a date."""
+        errors: dict[str, list[str]] = {}
+        assert serializers._timestamp("2024-02-30T10:00:00.000Z", errors) is None
+        assert list(errors) == ["timestamp"]
 
     def test_naive_timestamp_is_utc(self, user_client: APIClient) -> None:
         """A timestamp without an offset is taken as UTC."""
