@@ -9,7 +9,9 @@ Set by ``api_load.py`` in the environment of the gunicorn process:
   127.0.0.1:6379 db 13) or ``sync`` (JSON-lines backend written in the request).
 * ``BENCH_API_HANDOFF``: ``spool`` (the default of ``HANDOFF``: the request appends to a spool
   file in ``$BENCH_API_TMP/spool-spool``; a thread publishes every
-  ``BENCH_API_SPOOL_FLUSH_SECONDS``, when given, else the default ``SPOOL_FLUSH_SECONDS``) or
+  ``BENCH_API_SPOOL_FLUSH_SECONDS``, when given, else the default ``SPOOL_FLUSH_SECONDS``, or
+  at once when ``BENCH_API_SPOOL_MAX_BATCH_EVENTS``, when given, else the default
+  ``SPOOL_MAX_BATCH_EVENTS`` events wait) or
   ``direct`` (the request publishes). Unset: the defaults.
 """
 
@@ -64,6 +66,8 @@ if HANDOFF:
     EVENT_HUB["HANDOFF"] = HANDOFF
 if os.environ.get("BENCH_API_SPOOL_FLUSH_SECONDS"):
     EVENT_HUB["SPOOL_FLUSH_SECONDS"] = float(os.environ["BENCH_API_SPOOL_FLUSH_SECONDS"])
+if os.environ.get("BENCH_API_SPOOL_MAX_BATCH_EVENTS"):
+    EVENT_HUB["SPOOL_MAX_BATCH_EVENTS"] = int(os.environ["BENCH_API_SPOOL_MAX_BATCH_EVENTS"])
 
 LOGGING = {
     "version": 1,

@@ -408,6 +408,17 @@ class TestDeepNesting:
         beyond = {**at_limit, "event": nested(contract.MAX_DEPTH + 1)}
         assert "event" in post(user_client, beyond).json()["errors"]
 
+    @pytest.mark.usefixtures("refusing_catalog")
+    def test_depth_limit_in_a_batch(self, user_client: APIClient) -> None:
+        """In a batch too (checked once for the whole batch): at the limit passes, one level more does
+        not, and a payload posted as a JSON string is checked once decoded."""
+        at_limit = {"event_type": "no.such.event", "event": nested(contract.MAX_DEPTH)}
+        beyond = {**at_limit, "event": nested(contract.MAX_DEPTH + 1)}
+        as_text = {**at_limit, "event": json.dumps(nested(contract.MAX_DEPTH + 1))}
+        for batch, refused in (([at_limit, as_text], [False, True]), ([beyond], [True]), ([as_text], [True])):
+            results = post(user_client, {"events": batch}).json()["results"]
+            assert ["event" in result.get("errors", {}) for result in results] == refused
+
     def test_batch_with_a_deep_event(self, api_client: APIClient, api_hub: Callable[..., None]) -> None:
         """A batch of a valid event and a deep one: 202, the deep one rejected with its field."""
         api_hub(API_ANONYMOUS_EVENTS=["*"])
