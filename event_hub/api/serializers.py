@@ -42,7 +42,6 @@ from rest_framework.request import Request
 
 from event_hub import invalid, jsonio
 from event_hub.api.contract import (
-    MAX_DEPTH,
     NON_FIELD,
     REQUIRED,
     ErrorMap,
@@ -101,20 +100,13 @@ class ClientEvent:
 
 
 def parse_event(
-    item: Any,
-    request: Request,
-    *,
-    schema_valid: bool = False,
-    authenticated: bool | None = None,
-    shallow: bool = False,
+    item: Any, request: Request, *, schema_valid: bool = False, authenticated: bool | None = None
 ) -> ClientEvent:
     """Validate one posted event; raise :class:`EventErrors` (after recording it as invalid).
 
     ``schema_valid``: the caller validated ``item`` against the event schema already (a batch
     is validated whole first). ``authenticated``: whether the request's user is, when the
-    caller knows it (once per batch rather than once per event). ``shallow``: the caller found
-    that ``item`` nests at most ``MAX_DEPTH + 1`` levels, so its payload object is not too deep
-    (a payload posted as a JSON string is still checked once decoded).
+    caller knows it (once per batch rather than once per event).
     """
     if schema_valid:
         errors: ErrorMap = {}
@@ -134,7 +126,7 @@ def parse_event(
         raise EventErrors({name_key: ["authentication is required to send this event type"]})
 
     data_key = "event_data" if "event_data" in item else "event"
-    data = _data(item, errors, shallow)
+    data = _data(item, errors)
     page = item.get("page") if "page" not in errors else None
     node = _node(item, errors)
     raw_context = item.get("context")
@@ -191,7 +183,7 @@ def _name(item: dict[str, Any], source: str, errors: ErrorMap) -> tuple[str, str
     return name, name_key
 
 
-def _data(item: dict[str, Any], errors: ErrorMap, shallow: bool = False) -> Any:
+def _data(item: dict[str, Any], errors: ErrorMap) -> Any:
     if "event" in item and "event_data" in item:
         errors["event_data"] = ["give either 'event' or 'event_data', not both"]
         return None
@@ -209,8 +201,7 @@ def _data(item: dict[str, Any], errors: ErrorMap, shallow: bool = False) -> Any:
         except orjson.JSONDecodeError as exc:
             errors[key] = [f"not valid JSON: {exc}"]
             return None
-        shallow = False  # the caller's check saw a string
-    if not shallow and too_deep(value):
+    if too_deep(value):
         errors[key] = [TOO_DEEP]
         return None
     return value
@@ -395,8 +386,6 @@ def send_batch(events: list[Any], request: Request) -> dict[str, Any]:
     passes (nearly always) no event is checked against it again. The user is read once.
     """
     schema_valid = batch_events_validator().is_valid({"events": events})
-    # One walk of the batch instead of one per event's payload (events sit two levels down).
-    shallow = not too_deep(events, MAX_DEPTH + 2)
     user = request.user
     authenticated = _is_authenticated(user)
     results: list[dict[str, Any]] = []
@@ -404,9 +393,7 @@ def send_batch(events: list[Any], request: Request) -> dict[str, Any]:
     failure: Exception | None = None
     for index, item in enumerate(events):
         try:
-            event = parse_event(
-                item, request, schema_valid=schema_valid, authenticated=authenticated, shallow=shallow
-            )
+            event = parse_event(item, request, schema_valid=schema_valid, authenticated=authenticated)
             envelope = send_event(event, request, user)
         except EventErrors as exc:
             results.append({"index": index, "errors": exc.errors})

@@ -410,8 +410,8 @@ class TestDeepNesting:
 
     @pytest.mark.usefixtures("refusing_catalog")
     def test_depth_limit_in_a_batch(self, user_client: APIClient) -> None:
-        """In a batch too (checked once for the whole batch): at the limit passes, one level more does
-        not, and a payload posted as a JSON string is checked once decoded."""
+        """In a batch too: at the limit passes, one level more does not, and a payload posted as a
+        JSON string is checked once decoded."""
         at_limit = {"event_type": "no.such.event", "event": nested(contract.MAX_DEPTH)}
         beyond = {**at_limit, "event": nested(contract.MAX_DEPTH + 1)}
         as_text = {**at_limit, "event": json.dumps(nested(contract.MAX_DEPTH + 1))}
