@@ -319,8 +319,14 @@ def short(value: Any) -> str:
     return json_type(value)
 
 
+#: The types of JSON's scalars as decoded.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether ``value`` nests objects and arrays more than ``limit`` levels deep."""
+    if type(value) is dict and limit >= 1 and _SCALARS.issuperset(map(type, value.values())):
+        return False  # an object of scalars, as most payloads are: checked without a walk in Python
     level = [value] if isinstance(value, (dict, list)) else []
     for _ in range(limit):
         if not level:

@@ -369,8 +369,49 @@ def nested(levels: int) -> Any:
     return value
 
 
+def depth(value: Any) -> int:
+    """Levels of objects and arrays in ``value``, counted the plain recursive way."""
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+def dicts(levels: int) -> Any:
+    """Objects only, ``levels`` deep: ``{"a": {"a": ... {"a": 1}}}``."""
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value, "b": "x"}
+    return value
+
+
 class TestDeepNesting:
     """JSON nested deeper than MAX_DEPTH is refused as a 400 on its field, for anyone, and recorded."""
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            1,
+            "text",
+            {},
+            [],
+            {"a": 1, "b": "x", "c": None, "d": 1.5, "e": True},
+            {"a": {}},
+            {"a": []},
+            [1, 2],
+            [{"a": 1}],
+            dicts(2),
+            dicts(contract.MAX_DEPTH),
+            dicts(contract.MAX_DEPTH + 1),
+            nested(contract.MAX_DEPTH),
+            nested(contract.MAX_DEPTH + 1),
+        ],
+    )
+    @pytest.mark.parametrize("limit", [0, 1, 2, contract.MAX_DEPTH])
+    def test_too_deep_counts_every_kind_of_level(self, value: Any, limit: int) -> None:
+        """The check agrees with a plain count of levels, objects of scalars included."""
+        assert contract.too_deep(value, limit) == (depth(value) > limit)
 
     @pytest.mark.parametrize(
         ("body", "field"),
