@@ -521,7 +521,9 @@ class TestBatches:
         assert list(results[2]["errors"]) == ["non_field_errors"]
         assert results[3]["errors"] == {"username": ["set by the server; a client cannot send it"]}
         assert [event["id"] for event in events()] == [results[0]["id"], results[4]["id"]]
-        assert invalid_names() == ["play_video", "", "video"]
+        # Events the API refuses are recorded as the batch is parsed, before those the catalog refuses
+        # as it is sent: within one batch the store's order is not the batch's.
+        assert sorted(invalid_names()) == sorted(["play_video", "", "video"])
 
     @pytest.mark.usefixtures("refusing_catalog")
     def test_all_rejected(self, user_client: APIClient) -> None:
@@ -546,6 +548,27 @@ class TestBatches:
         assert (body["accepted"], body["rejected"]) == (2, 1)
         assert list(body["results"][1]["errors"]) == ["non_field_errors"]
         assert [event["id"] for event in events()] == [body["results"][0]["id"], body["results"][2]["id"]]
+
+    def test_server_failure_while_sending(
+        self, user_client: APIClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An event parsed but failed on while being sent is reported like one failed on while parsed."""
+        send, calls = serializers.send_event, []
+
+        def second_send_fails(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args)
+            if len(calls) == 2:
+                raise RuntimeError("tracker down")
+            return send(*args, **kwargs)
+
+        monkeypatch.setattr(serializers, "send_event", second_send_fails)
+        response = post(user_client, {"events": [BROWSER_PLAY, BROWSER_PLAY, BROWSER_PLAY]})
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["accepted"], body["rejected"]) == (2, 1)
+        assert body["results"][1] == {"index": 1, "errors": {"non_field_errors": [serializers.SERVER_FAILED]}}
+        assert [event["id"] for event in events()] == [body["results"][0]["id"], body["results"][2]["id"]]
+        assert "event 1 of a batch failed on the server" in caplog.text
 
     def test_server_failure_with_nothing_accepted(
         self, user_client: APIClient, api_hub: Callable[..., None]
