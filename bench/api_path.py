@@ -24,8 +24,8 @@ untimed, in the main thread after the case (plus the publisher thread's own CPU 
 stays at zero: ``SPOOL_FLUSH_SECONDS`` and ``SPOOL_MAX_BATCH_EVENTS`` are set so that it never
 wakes during a case, and publishes each case's events as one message). The µs/event column holds
 none of it: a publisher publishing during the timed part would take the interpreter from the
-path being timed, by an amount that depends on when it wakes (it did before; the figures of
-bench/README.rst up to issue 14's third pass include that).
+path being timed, by an amount that depends on when it wakes (it did before: the api_path
+figures in bench/README.rst above its section "Issue 14, third pass" include that).
 
 Goal: API per event ≤ 2x server emit (printed beside the ratio, never asserted).
 """

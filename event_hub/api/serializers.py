@@ -421,7 +421,6 @@ def send_batch(events: list[Any], request: Request) -> dict[str, Any]:
     return {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
 
 
-
 def accept_event(data: dict[str, Any], request: Request) -> Envelope:
     """One posted event (a JSON object): validate and send it; :class:`ValidationError` (400) if refused.
 
