@@ -16,7 +16,9 @@ What it does:
    a fresh connection per request as the sync worker closes each) with, side by side in
    each round: single-event POSTs (bare view; the API anonymously for an allowed type, with
    a DRF token, with a session cookie and its CSRF token) and batches of 50 and 100 events
-   (bare view parsing the same body; the API with a token, with a session);
+   (bare view parsing the same body; the API with a token, with a session; ``checks``: the API
+   with a token stopped where the events would be sent, see ``ChecksOnlyView`` in
+   ``bench/api_urls.py``, the ceiling of any hand-off that keeps the per-event answers);
 4. prints requests/s and events/s, the best of ``--rounds`` rounds, and the ratios to the
    bare view, by wall clock and by the worker's CPU time (and, in column ``thread``, the part
    of that CPU time spent in the worker's other threads: the spool's publisher). Goals
@@ -308,6 +310,7 @@ def phases(ports: dict[str, int], credentials: dict[str, str]) -> list[dict[str,
         out.append(phase(f"batch{size} api token", "main", "/api/tracking", batch, auth))
         out.append(phase(f"batch{size} api session", "main", "/api/tracking", batch, session))
         out.append(phase(f"batch{size} bare+session", "main", "/bench/bare-auth", batch, session))
+        out.append(phase(f"batch{size} checks token", "main", "/bench/api-checks", batch, auth))
         if compare:
             out.append(phase(f"batch{size} direct", "direct", "/api/tracking", batch, auth))
     return out
@@ -472,6 +475,8 @@ def report(rounds: list[list[dict[str, Any]]], delivery: str, tmp: Path, args: a
         goal = ""
         if target == "bare+session":
             goal = "(baseline of the session rows: the bare view behind session auth + CSRF)"
+        elif target.startswith("checks"):
+            goal = "(ceiling of the api rows: their checks alone, nothing sent)"
         elif target != "bare":
             floor = 0.6 if kind == "single" else 0.5
             met = [ratio >= floor for ratio in (wall_ratio, cpu_ratio)]
