@@ -33,6 +33,11 @@ Contenders, per workload:
   ``logging.FileHandler`` on a temp file.
 * floor: ``orjson.dumps`` of the very record event_hub's file holds, appended to a buffered
   file: the same final line, written the cheapest way.
+* floor of a wire hand-off: the floor, plus ``orjson.dumps`` of the event's wire object (what
+  event_hub's tracker hands off) and ``orjson.loads`` of that text (what a backend reads back).
+  The least any design pays where the envelope travels serialised and the backend writes its
+  own line (issue 8's shape), with nothing validated, built or processed and the record not
+  derived from what was read.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ HUB_NOVALID = "event_hub end to end, VALIDATE=False"
 PEER = "event-tracking, LMS config (DjangoTracker)"
 PEER_MIN = "event-tracking, minimal (Tracker -> LoggerBackend)"
 FLOOR = "floor (orjson.dumps + buffered append)"
+WIRE_FLOOR = "floor of a wire hand-off (+ wire dumps, loads)"
 
 FLOOR_GOAL = "<= 5x"
 PEER_GOAL = ">= 4x"
@@ -212,6 +218,23 @@ def main() -> None:
 
         return case
 
+    def wire_floor_case(wire: bytes, line: bytes) -> Any:
+        wire_object, record = orjson.loads(wire), orjson.loads(line)
+
+        def case() -> int:
+            dumps, loads, option = orjson.dumps, orjson.loads, orjson.OPT_APPEND_NEWLINE
+            with open(floor_log, "wb") as out:
+                started = time.perf_counter_ns()
+                for _ in range(events):
+                    loads(dumps(wire_object))
+                    out.write(dumps(record, option=option))
+                out.flush()
+                return time.perf_counter_ns() - started
+
+        return case
+
+    with override_settings(EVENT_HUB=c.hub_config(tmp)):
+        wires = {workload: _wire_lines(workload, 1)[0] for workload in ("problem_check", "play_video")}
     problem_line = final_line(server_request, emit_problem, module=True)
     video_line = final_line(browser_request, send_video, module=False)
     lms, minimal = _lms_tracker(), _minimal_tracker()
@@ -224,6 +247,7 @@ def main() -> None:
             (PEER, peer_problem(lms)),
             (PEER_MIN, peer_problem(minimal)),
             (FLOOR, floor_case(problem_line)),
+            (WIRE_FLOOR, wire_floor_case(wires["problem_check"], problem_line)),
         ],
         "play_video": [
             (HUB, hub_case(browser_request, send_video, module=False)),
@@ -231,6 +255,7 @@ def main() -> None:
             (HUB_NOVALID, hub_case(browser_request, send_video, module=False, VALIDATE=False)),
             (PEER, peer_video(lms)),
             (FLOOR, floor_case(video_line)),
+            (WIRE_FLOOR, wire_floor_case(wires["play_video"], video_line)),
         ],
     }
     cases = [(f"{workload}: {label}", case) for workload, pairs in workloads.items() for label, case in pairs]
@@ -288,6 +313,7 @@ def main() -> None:
         ratio_rows += [
             (f"{workload}: event_hub end to end / floor", f"{hub / floor:.2f}x", FLOOR_GOAL),
             (f"{workload}: event_hub emit side / floor", f"{hub_emit / floor:.2f}x", FLOOR_GOAL),
+            (f"{workload}: floor of a wire hand-off / floor", f"{values[WIRE_FLOOR] / floor:.2f}x", ""),
             (f"{workload}: event-tracking (LMS) / event_hub end to end", f"{peer / hub:.2f}x", PEER_GOAL),
             (f"{workload}: event-tracking (LMS) / event_hub emit side", f"{peer / hub_emit:.2f}x", PEER_GOAL),
         ]
