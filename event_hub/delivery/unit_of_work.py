@@ -18,6 +18,7 @@ nothing (inside a database transaction events still wait for its end).
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from event_hub.conf import hub_settings
 from event_hub.delivery.batch import Batch
 from event_hub.delivery.handoff import hand_off
 from event_hub.models import OutboxBatch
+
+logger = logging.getLogger(__name__)
 
 
 def inside_transaction() -> bool:
@@ -107,9 +110,18 @@ class AmbientBuffer(UnitOfWork):
                 self._max_seconds = hub_settings.BATCH_MAX_SECONDS
             super().add(backend, line)
             if self._lines and self._timer is None:
-                self._timer = threading.Timer(self._max_seconds, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
+                timer = threading.Timer(self._max_seconds, self.flush)
+                timer.daemon = True
+                try:
+                    timer.start()
+                except RuntimeError as exc:
+                    # No thread can start (the interpreter is exiting, perhaps after this buffer's
+                    # exit handler ran, or the process is out of threads): no timer would ever
+                    # hand these events off, so hand them off now.
+                    logger.warning("cannot start the ambient buffer's timer (%s): handing off now", exc)
+                    super().flush()
+                else:
+                    self._timer = timer
 
     def flush(self) -> None:
         with self._lock:
