@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NoReturn
 
 from celery import Task, shared_task
 from celery.exceptions import Reject
@@ -55,14 +56,19 @@ def deliver_batch(self: Task, backend: str, payload: str, batch_id: str) -> int:
     try:
         retry = settle(batch, outcome, attempts_made=retries + 1)
     except (DatabaseError, HandOffError) as exc:
-        logger.error("cannot record the outcome of batch %s (%s); requeueing it", batch.id, exc)
-        time.sleep(REQUEUE_PAUSE)
-        raise Reject(str(exc), requeue=True) from exc
+        _requeue(batch, "cannot record the outcome", exc)
     if retry:
         _retry(self, batch, retries, outcome)
     else:
         _confirm(batch)
     return outcome.delivered
+
+
+def _requeue(batch: Batch, problem: str, exc: Exception) -> NoReturn:
+    """Give the message back to the broker (after a pause): what became of the batch could not be kept."""
+    logger.error("%s of batch %s (%s); requeueing it", problem, batch.id, exc)
+    time.sleep(REQUEUE_PAUSE)
+    raise Reject(str(exc), requeue=True) from exc
 
 
 def _confirm(batch: Batch) -> None:
@@ -86,7 +92,10 @@ def _retry(task: Task, batch: Batch, retries: int, outcome: Attempt) -> None:
         retry = task.retry(countdown=countdown, throw=False)
     except Exception as exc:  # noqa: BLE001 - the retry could not be published: park it instead
         logger.warning("cannot publish retry of batch %s (%s); parking it in the outbox", batch.id, exc)
-        outbox.park(batch, error=error, attempts=retries + 1, delay=countdown)
+        try:
+            outbox.park(batch, error=error, attempts=retries + 1, delay=countdown)
+        except HandOffError as park_error:
+            _requeue(batch, "cannot publish the retry nor park it", park_error)
         return
     # The retry message is out: raising Retry acks this message and marks the task RETRY
     # (not SUCCESS), which is what monitoring should see.
