@@ -1,8 +1,8 @@
 """Dead letters: batches (or single events) that could not be delivered.
 
 Recording never loses the batch silently: if the database refuses the row, the
-error is raised to the caller (the Celery task then requeues its message) after
-logging the whole payload at CRITICAL level.
+error is raised to the caller after logging the whole payload; the caller keeps
+the batch (the Celery task requeues its message, a ``sync`` hand-off spools it).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def record(batch: Batch, *, reason: str, error: str, attempts: int) -> DeadLette
                 attempts=attempts,
             )
     except DatabaseError:
-        logger.critical(
+        logger.error(
             "cannot store dead letter for batch %s to %s; payload follows:\n%s",
             batch.id, batch.backend, batch.payload,
         )

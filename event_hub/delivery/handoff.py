@@ -12,15 +12,17 @@ straight to the outbox instead of each waiting on a dead broker.
 with a backoff delay, a permanent one dead-letters it.
 
 :func:`hand_off` never raises: the caller's request must not fail because of
-delivery. When the database refuses the batch, it is kept in the spool file
-(replayed automatically); only if that fails too is the whole payload logged
-at CRITICAL level.
+delivery. When the database refuses the batch (as a held, parked or dead-lettered
+one), it is kept in the spool file (replayed automatically); only if that fails
+too is the whole payload logged at CRITICAL level.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+
+from django.db import DatabaseError
 
 from event_hub import metrics
 from event_hub.conf import hub_settings
@@ -62,7 +64,7 @@ def hand_off(batch: Batch) -> None:
             raise HandOffError(outcome.error)
         if outcome.kind in ("retried", "failed"):
             outbox.park(batch, error=outcome.error, attempts=outcome.attempts, delay=outcome.delay)
-    except HandOffError as exc:
+    except (HandOffError, DatabaseError) as exc:  # DatabaseError: a dead letter refused (sync delivery)
         # Solo: the outbox may hold it after all (the database answered too late), under this id.
         if _spooled(batch, solo=True):
             logger.error("%s; batch %s kept in the spool file %s", exc, batch.id, spool.current().path)

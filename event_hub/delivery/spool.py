@@ -50,6 +50,7 @@ from typing import Any
 
 import attrs
 from celery import current_app
+from django.db import DatabaseError
 
 from event_hub.conf import hub_settings, on_reload
 from event_hub.delivery import outbox
@@ -229,7 +230,10 @@ class Progress:
 def _send(batch: Batch) -> str | None:
     """Hold and publish ``batch`` as a hand-off would, but never park it for a broker or database
     refusal: ``None`` when it went on, else the error (the batch stays in the spool)."""
-    outcome = forward(batch, attempts=0)
+    try:
+        outcome = forward(batch, attempts=0)
+    except DatabaseError as exc:  # in-process (sync) delivery: a dead letter the database refused
+        return f"cannot record the outcome of batch {batch.id}: {exc}"
     if outcome.kind in ("failed", "unheld"):  # broker or database unavailable: keep it here
         return outcome.error
     if outcome.kind == "retried":  # in-process delivery (DELIVERY changed to sync) failed retryably

@@ -39,11 +39,12 @@ class TestRecord:
         assert Batch.from_payload("b", row.payload, row.batch_id.hex) == batch
 
     def test_refused_insert_is_logged_then_raised(self, caplog: pytest.LogCaptureFixture) -> None:
-        """When the table refuses the row, the payload goes to the log at CRITICAL and the error is raised."""
+        """When the table refuses the row, the payload goes to the log and the error is raised (the caller
+        keeps the batch: the task requeues its message, a sync hand-off spools it)."""
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {DeadLetter._meta.db_table}")
         batch = Batch(backend="b", lines=lines("lost?"))
-        with caplog.at_level(logging.CRITICAL), pytest.raises(DatabaseError):
+        with caplog.at_level(logging.ERROR), pytest.raises(DatabaseError):
             deadletters.record(batch, reason=DeadLetter.Reason.PERMANENT, error="x", attempts=1)
         assert batch.payload in caplog.text
 

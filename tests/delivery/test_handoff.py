@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.utils import timezone
 
@@ -132,21 +132,65 @@ class TestSyncHandOff:
         assert letter.reason == DeadLetter.Reason.PERMANENT
         assert "'gone' is not configured here" in letter.error
 
-    def test_dead_letter_write_failing_logs_the_payload(
-        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture
+    def test_dead_letter_write_failing_keeps_the_batch_in_the_spool(
+        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture, tmp_path: Path
     ) -> None:
-        """When the dead-letter table refuses the batch too, hand_off does not raise; it logs at CRITICAL."""
+        """When the dead-letter table refuses the batch too, hand_off does not raise: the batch is kept
+        in the spool file (delivered again, and dead-lettered then, once the database is back)."""
         hub(DELIVERY="sync", BACKENDS={"broken": {"ENGINE": "tests.support_backends.BrokenBackend"}})
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {DeadLetter._meta.db_table}")
+        batch = batch_of(2, backend="broken")
+        with caplog.at_level(logging.ERROR):
+            hand_off(batch)
+            spool.detach()  # stop its publisher; the file stays for recovery
+        assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]
+        [kept] = [r.getMessage() for r in caplog.records if "kept in the spool file" in r.getMessage()]
+        assert batch.id in kept
+        [spooled] = (tmp_path / "spool").glob("*.spool")
+        [record], _ = spool.parse(spooled.read_bytes())
+        assert (record.batch_id, record.body) == (batch.id, b"\n".join(batch.lines) + b"\n")
+        # The failed insert ran in a savepoint: the caller's transaction is still usable.
+        assert OutboxBatch.objects.count() == 0
+
+    def test_spool_publisher_keeps_it_until_the_dead_letter_is_stored(
+        self, hub: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """What the spool publishes in sync mode stays in the spool while the dead letter is refused,
+        and is dead-lettered once the database takes it."""
+        hub(DELIVERY="sync", BACKENDS={"broken": {"ENGINE": "tests.support_backends.BrokenBackend"}})
+        batch = batch_of(2, backend="broken")
+
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise DatabaseError("the database is down")
+
+        monkeypatch.setattr(DeadLetter.objects, "create", refuse)
+        error = spool._send(batch)
+        assert error is not None
+        assert "the database is down" in error
+        monkeypatch.undo()
+        assert spool._send(batch) is None
+        letter = DeadLetter.objects.get()
+        assert (letter.batch_id.hex, letter.event_count) == (batch.id, 2)
+
+    def test_dead_letter_and_spool_failing_log_the_payload(
+        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture, tmp_path: Path
+    ) -> None:
+        """Dead-letter table and spool folder both unusable: hand_off does not raise; it logs at CRITICAL."""
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        hub(
+            DELIVERY="sync",
+            SPOOL_DIR=str(blocker / "spool"),
+            BACKENDS={"broken": {"ENGINE": "tests.support_backends.BrokenBackend"}},
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {DeadLetter._meta.db_table}")
         batch = batch_of(2, backend="broken")
         with caplog.at_level(logging.CRITICAL):
             hand_off(batch)
-        critical = [r for r in caplog.records if r.levelno == logging.CRITICAL]
-        assert critical
-        assert batch.payload in critical[0].getMessage()
-        # The failed insert ran in a savepoint: the caller's transaction is still usable.
-        assert OutboxBatch.objects.count() == 0
+        [critical] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+        assert batch.payload in critical.getMessage()
 
 
 @pytest.fixture(name="celery_hub")
