@@ -241,9 +241,11 @@ class Tracker:
                 metrics.dropped("*", envelope.name, "filtered")
                 return envelope
             except Exception:
+                # As when every backend's own chain raises: the event was accepted, the server's processing
+                # failed (logged with the traceback, counted); it is not "held back as invalid" (None).
                 logger.exception("shared processor failed on event %r; no backend gets it", envelope.name)
                 metrics.dropped("*", envelope.name, "processor_error")
-                return None
+                return envelope
         lines: list[tuple[str, bytes]] = []
         # Routes that hand back the same envelope object (most leave it alone) share one line.
         # The envelopes are kept here, so an identity match is never a recycled id.

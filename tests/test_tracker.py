@@ -11,6 +11,7 @@ from django.test import Client
 
 from event_hub import DropEvent, emit, track, tracker
 from event_hub.envelope import Envelope
+from event_hub.models import InvalidEvent
 from tests.conftest import ENROLLMENT, delivered
 
 COURSE = "course-v1:edX+DemoX+2024"
@@ -183,12 +184,13 @@ class TestProcessors:
         assert [e["name"] for e in delivered()] == ["edx.instructor.report.requested"]
 
 
+@pytest.mark.django_db
 class TestFailureIsolation:
     def test_failing_processor_stops_the_event_for_its_backend_only(
         self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture
     ) -> None:
         """A processor that raises in one backend's chain: that backend misses the event (logged with the
-        traceback), the others still get it, and nothing is recorded as invalid."""
+        traceback, counted), the others still get it, and nothing is recorded as invalid."""
         hub(
             DELIVERY="sync",
             BACKENDS={
@@ -205,6 +207,26 @@ class TestFailureIsolation:
         [record] = [r for r in caplog.records if "backend 'a'" in r.getMessage()]
         assert record.exc_info is not None
         assert "a processor bug" in str(record.exc_info[1])
+        assert InvalidEvent.objects.count() == 0
+
+    def test_failing_shared_processor_is_not_taken_for_an_invalid_event(
+        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A shared processor that raises: no backend gets the event (logged with the traceback), and the
+        caller is told it was accepted, as when every backend's own chain raises, not that it was held
+        back as invalid (``None``): nothing was recorded as invalid, and a client must not be told so."""
+        hub(
+            DELIVERY="sync",
+            PROCESSORS=["tests.test_tracker.broken_processor"],
+            BACKENDS={"b": {"ENGINE": "event_hub.backends.memory.MemoryBackend"}},
+        )
+        envelope = emit("edx.course.enrollment.activated", ENROLLMENT)
+        assert envelope is not None
+        assert envelope.name == "edx.course.enrollment.activated"
+        assert delivered("b") == []
+        [record] = [r for r in caplog.records if "shared processor failed" in r.getMessage()]
+        assert record.exc_info is not None
+        assert InvalidEvent.objects.count() == 0
 
 
 class TestPrivacyModes:
@@ -254,7 +276,6 @@ class TestBadData:
     @pytest.mark.django_db
     def test_unserializable_payload_is_recorded_not_delivered(self, memory_hub: Callable[..., None]) -> None:
         """Data orjson cannot encode (accepted as untyped) is recorded as invalid, never half-delivered."""
-        from event_hub.models import InvalidEvent
 
         memory_hub(UNREGISTERED_EVENTS="accept", INVALID_SERVER_EVENTS="record")
         assert emit("custom.untyped", {"value": object()}) is None
