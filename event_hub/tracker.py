@@ -41,6 +41,7 @@ from event_hub.envelope import Envelope, EventContext, make_envelope, new_event_
 from event_hub.exceptions import DropEvent, InvalidEventError, UnknownEventError
 from event_hub.identity import anonymous_user_id
 from event_hub.processors.chain import Routes, routes
+from event_hub.processors.privacy import PERSONAL_MEMBERS
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,16 @@ def _pii_fields(payload: type) -> tuple[str, ...]:
     if not attrs.has(payload):
         return ()
     return tuple(f.metadata.get("json_name", f.name) for f in attrs.fields(payload) if f.metadata.get("pii"))
+
+
+def _personal(validated: Validated) -> tuple[str, ...]:
+    """The payload members the privacy processor blanks: those the catalog marks, and those named
+    in :data:`PERSONAL_MEMBERS` (an unknown event's, or members the type does not declare)."""
+    declared = _pii_fields(validated.spec.payload) if validated.spec is not None else ()
+    data = validated.data
+    if type(data) is not dict or PERSONAL_MEMBERS.isdisjoint(data):
+        return declared
+    return declared + tuple(key for key in data if key in PERSONAL_MEMBERS and key not in declared)
 
 
 class Tracker:
@@ -229,7 +240,7 @@ class Tracker:
             scope.accept_language,
             page,
             request.session if request is not None else "",
-            _pii_fields(validated.spec.payload) if validated.spec is not None else (),
+            _personal(validated),
         )
 
     def _dispatch(self, envelope: Envelope, table: Routes) -> Envelope | None:

@@ -11,6 +11,7 @@ from django.test import Client
 
 from event_hub import DropEvent, emit, track, tracker
 from event_hub.envelope import Envelope
+from event_hub.identity import pseudonym
 from event_hub.models import InvalidEvent
 from tests.conftest import ENROLLMENT, delivered
 
@@ -234,7 +235,6 @@ class TestPrivacyModes:
         """PRIVACY "pseudonymise" keeps a keyed digest of the username (not blank, not the name) and the
         network part of the IP; no W001 warning, since no personal data leaves."""
         from event_hub.checks import check_settings
-        from event_hub.identity import pseudonym
 
         memory_hub(backend={"PRIVACY": "pseudonymise"})
         user = User(pk=5, username="ana")
@@ -248,6 +248,39 @@ class TestPrivacyModes:
         """Without PRIVACY, a backend without PII gets a blank username."""
         track("edx.course.enrollment.activated", User(pk=6, username="bo"), ENROLLMENT)
         assert delivered()[0]["username"] == ""
+
+
+@pytest.mark.django_db
+class TestPersonalMembers:
+    """Payload members personal by their name are kept from backends without PII, in any event."""
+
+    PAYLOAD = {"email": "ana@example.org", "username": "ana", "full_name": "Ana B", "score": 3}
+
+    def test_members_of_an_unknown_event_are_blanked(self, memory_hub: Callable[..., None]) -> None:
+        """An event no catalog knows (an XBlock's) is delivered, without the personal members it carries."""
+        memory_hub(UNREGISTERED_EVENTS="deliver")
+        emit("xblock.custom.submitted", dict(self.PAYLOAD))
+        [event] = delivered()
+        assert event["event"] == {"email": "", "username": "", "full_name": "", "score": 3}
+
+    def test_undeclared_member_of_a_known_type_is_blanked(self, memory_hub: Callable[..., None]) -> None:
+        """A member the event type does not declare (extra members are kept by default) is covered too."""
+        emit("edx.course.enrollment.activated", {**ENROLLMENT, "email": "ana@example.org"})
+        event = delivered()[0]["event"]
+        assert event["email"] == ""
+        assert event["course_id"] == ENROLLMENT["course_id"]
+
+    def test_pseudonymised_where_the_backend_says_so(self, memory_hub: Callable[..., None]) -> None:
+        memory_hub(UNREGISTERED_EVENTS="deliver", backend={"PRIVACY": "pseudonymise"})
+        emit("xblock.custom.submitted", dict(self.PAYLOAD))
+        event = delivered()[0]["event"]
+        assert event["email"] == pseudonym("pii", "ana@example.org")
+        assert event["score"] == 3
+
+    def test_kept_for_a_backend_with_pii(self, memory_hub: Callable[..., None]) -> None:
+        memory_hub(UNREGISTERED_EVENTS="deliver", backend={"PII": True})
+        emit("xblock.custom.submitted", dict(self.PAYLOAD))
+        assert delivered()[0]["event"] == self.PAYLOAD
 
 
 class TestXBlockPage:

@@ -1,7 +1,10 @@
 """Keep personal data out of backends that have not opted in.
 
 Personal data here is the ``username`` and ``ip`` fields and the members of
-``event`` the catalog marks as PII (usernames, emails, full names). Two modes:
+``event`` the catalog marks as PII (usernames, emails, full names), plus, whatever
+the event type, the top-level members of ``event`` named in :data:`PERSONAL_MEMBERS`
+(an event the catalog does not know, or a member it does not declare, is covered
+too). Two modes:
 
 * ``drop`` (default): blank them.
 * ``pseudonymise``: replace usernames and PII members with keyed digests
@@ -23,6 +26,10 @@ from event_hub.envelope import Envelope
 from event_hub.identity import pseudonym
 
 MODES = ("drop", "pseudonymise")
+#: Payload members personal by their name alone, in any event (the tracker adds them to ``pii_fields``).
+PERSONAL_MEMBERS = frozenset(
+    ("username", "email", "user_email", "full_name", "first_name", "last_name", "ip", "ip_address")
+)
 
 
 class Privacy:
