@@ -77,6 +77,21 @@ class TestChecks:
             ),
             ({"DELIVERY": "sync", "BACKENDS": {"x": {**MEMORY, "PII": True}}}, "event_hub.W001"),
             ({"DELIVERY": "sync", "BACKENDS": {}}, "event_hub.W003"),
+            ({"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}, "METRICS_TOKEN": ""}, "event_hub.E014"),
+            ({"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}, "INVALID_EVENTS_MAX_ROWS": 0}, "event_hub.E014"),
+            (
+                {"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}, "INVALID_EVENTS_CLIENT_RATE": True},
+                "event_hub.E014",
+            ),
+            ({"DELIVERY": "sync", "BACKENDS": {"m": MEMORY}, "SEGMENT_WEBHOOK_SECRET": ""}, "event_hub.E022"),
+            (
+                {
+                    "DELIVERY": "sync",
+                    "BACKENDS": {"m": MEMORY},
+                    "SEGMENT_WEBHOOK_SOURCES": {"analytics-kotlin": "tv"},
+                },
+                "event_hub.E022",
+            ),
         ],
     )
     def test_misconfiguration_is_reported(self, settings: Any, config: Any, expected: str) -> None:

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from werkzeug.serving import make_server
 
 from event_hub.api import contract, serializers
 from event_hub.api.views import TrackingView
+from event_hub.delivery import unit_of_work
+from event_hub.envelope import Envelope
 from event_hub.models import InvalidEvent
 from tests.api.api_support import (
     BROWSER_PLAY,
@@ -752,3 +755,28 @@ class TestTransport:
         assert user_client.get(URL).status_code == 405
         assert user_client.put(URL, BROWSER_PLAY, format="json").status_code == 405
         assert user_client.options(URL).status_code == 200
+
+
+#: For each event processed: whether it ran inside a database transaction of the caller's.
+seen_transactions: list[bool] = []
+
+
+def note_transaction(envelope: Envelope) -> Envelope:
+    """A processor noting whether the event is processed inside a transaction (test cases' excepted)."""
+    seen_transactions.append(unit_of_work.inside_transaction())
+    return envelope
+
+
+class TestAtomicRequests:
+    def test_the_view_runs_outside_atomic_requests(
+        self, api_hub: Callable[..., None], user_client: APIClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With ``ATOMIC_REQUESTS`` on, the view is not wrapped in a transaction: what it accepted (and the
+        rows it wrote for it) cannot be taken back by a rollback of the request."""
+        monkeypatch.setitem(connections.settings["default"], "ATOMIC_REQUESTS", True)
+        seen_transactions.clear()
+        api_hub(PROCESSORS=["tests.api.test_tracking_api.note_transaction"])
+        response = post(user_client, {"events": [BROWSER_PLAY, BROWSER_PLAY]})
+        assert response.status_code == 202
+        assert response.json()["accepted"] == 2
+        assert seen_transactions == [False, False]
