@@ -281,8 +281,21 @@ class Tracker:
                     line = seen_line
                     break
             if not line:
-                line = self._encode(processed)
-                if not line:
+                try:
+                    line = wireline.encode(processed)
+                except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
+                    if processed is not envelope and self._encodes(envelope):
+                        # This backend's processors made it so: the event misses this backend only.
+                        logger.error(
+                            "the processors of backend %r made event %r unserializable (%s); "
+                            "the event is not delivered to it",
+                            route.backend,
+                            envelope.name,
+                            exc,
+                        )
+                        metrics.dropped(route.backend, envelope.name, "processor_error")
+                        continue
+                    self._record_unserializable(envelope, exc)
                     return None
                 encoded.append((processed, line))
             lines.append((route.backend, line))
@@ -292,20 +305,26 @@ class Tracker:
             metrics.emitted(backend, envelope.name)
         return envelope
 
-    def _encode(self, envelope: Envelope) -> bytes:
-        """The wire line of ``envelope``; empty (and the event recorded as invalid) if JSON cannot hold it."""
+    @staticmethod
+    def _encodes(envelope: Envelope) -> bool:
+        """Whether JSON can hold ``envelope`` (the event as emitted, before a backend's processors)."""
         try:
-            return wireline.encode(envelope)
-        except TypeError as exc:  # orjson.JSONEncodeError: a type JSON lacks, or nested too deep
-            invalid.record(
-                name=envelope.name,
-                source=envelope.event_source,
-                payload=envelope.event,
-                errors={"": [f"not JSON-serializable: {exc}"]},
-                user_id=envelope.context.user_id,
-                path=envelope.context.path,
-            )
-            return b""
+            wireline.encode(envelope)
+        except TypeError:
+            return False
+        return True
+
+    @staticmethod
+    def _record_unserializable(envelope: Envelope, exc: Exception) -> None:
+        """The event cannot be written as JSON: it goes to no backend, and is recorded as invalid."""
+        invalid.record(
+            name=envelope.name,
+            source=envelope.event_source,
+            payload=envelope.event,
+            errors={"": [f"not JSON-serializable: {exc}"]},
+            user_id=envelope.context.user_id,
+            path=envelope.context.path,
+        )
 
 
 def _event_context(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -31,6 +32,11 @@ def mark_host(envelope: Envelope) -> Envelope:
 
 def broken_processor(envelope: Envelope) -> Envelope:
     raise RuntimeError("a processor bug")
+
+
+def unserializable_processor(envelope: Envelope) -> Envelope:
+    """A processor bug of another kind: it puts into the event what JSON cannot hold."""
+    return attrs.evolve(envelope, event={**envelope.event, "bad": object()})
 
 
 class TestTrackAndEmit:
@@ -208,6 +214,27 @@ class TestFailureIsolation:
         [record] = [r for r in caplog.records if "backend 'a'" in r.getMessage()]
         assert record.exc_info is not None
         assert "a processor bug" in str(record.exc_info[1])
+        assert InvalidEvent.objects.count() == 0
+
+    def test_processor_making_the_event_unserializable_stops_it_for_its_backend_only(
+        self, hub: Callable[..., Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A backend's processor that leaves something JSON cannot hold: that backend misses the event,
+        the others get it, and the event is not recorded as invalid (it is not)."""
+        hub(
+            DELIVERY="sync",
+            BACKENDS={
+                "a": {
+                    "ENGINE": "event_hub.backends.memory.MemoryBackend",
+                    "PROCESSORS": ["tests.test_tracker.unserializable_processor"],
+                },
+                "b": {"ENGINE": "event_hub.backends.memory.MemoryBackend"},
+            },
+        )
+        assert emit("edx.course.enrollment.activated", ENROLLMENT) is not None
+        assert delivered("a") == []
+        assert [e["name"] for e in delivered("b")] == ["edx.course.enrollment.activated"]
+        assert "processors of backend 'a' made event" in caplog.text
         assert InvalidEvent.objects.count() == 0
 
     def test_failing_shared_processor_is_not_taken_for_an_invalid_event(
