@@ -62,13 +62,9 @@ def _pii_fields(payload: type) -> tuple[str, ...]:
     return tuple(f.metadata.get("json_name", f.name) for f in attrs.fields(payload) if f.metadata.get("pii"))
 
 
-def _personal(validated: Validated) -> tuple[str, ...]:
-    """The payload members the privacy processor blanks: those the catalog marks, and those named
-    in :data:`PERSONAL_MEMBERS` (an unknown event's, or members the type does not declare)."""
-    declared = _pii_fields(validated.spec.payload) if validated.spec is not None else ()
-    data = validated.data
-    if type(data) is not dict or PERSONAL_MEMBERS.isdisjoint(data):
-        return declared
+def _with_personal_members(declared: tuple[str, ...], data: dict[str, Any]) -> tuple[str, ...]:
+    """``declared`` (the members the catalog marks personal) and the members of ``data`` named in
+    :data:`PERSONAL_MEMBERS` (an unknown event's, or members its type does not declare)."""
     return declared + tuple(key for key in data if key in PERSONAL_MEMBERS and key not in declared)
 
 
@@ -224,13 +220,18 @@ class Tracker:
         elif context:  # further members only: the frame's context plus these
             event_context = event_context.extended(context)
         request = frames.request
+        # The payload members the privacy processor blanks.
+        personal = _pii_fields(validated.spec.payload) if validated.spec is not None else ()
+        data = validated.data
+        if type(data) is dict and not PERSONAL_MEMBERS.isdisjoint(data):
+            personal = _with_personal_members(personal, data)
         return make_envelope(
             new_event_id(),
             validated.name,
             validated.event_type,
             source,
             _now(_UTC),
-            validated.data,
+            data,
             event_context,
             scope.username,
             scope.ip,
@@ -240,7 +241,7 @@ class Tracker:
             scope.accept_language,
             page,
             request.session if request is not None else "",
-            _personal(validated),
+            personal,
         )
 
     def _dispatch(self, envelope: Envelope, table: Routes) -> Envelope | None:
