@@ -40,6 +40,17 @@ def batch_of(count: int, backend: str = "memory") -> Batch:
     return Batch(backend=backend, lines=[event_line(n) for n in range(count)])
 
 
+def kept_in_the_spool(batch: Batch, caplog: pytest.LogCaptureFixture, folder: Path) -> spool.Record:
+    """The spool record holding ``batch``, after checking it was logged as kept there and not at CRITICAL."""
+    assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    [kept] = [r.getMessage() for r in caplog.records if "kept in the spool file" in r.getMessage()]
+    assert batch.id in kept
+    [spooled] = folder.glob("*.spool")
+    [record], _ = spool.parse(spooled.read_bytes())
+    assert (record.batch_id, record.body) == (batch.id, b"\n".join(batch.lines) + b"\n")
+    return record
+
+
 @pytest.fixture(name="silent_broker")
 def fixture_silent_broker() -> Iterator[SilentBroker]:
     """A broker address that accepts connections and never answers."""
@@ -144,12 +155,7 @@ class TestSyncHandOff:
         with caplog.at_level(logging.ERROR):
             hand_off(batch)
             spool.detach()  # stop its publisher; the file stays for recovery
-        assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]
-        [kept] = [r.getMessage() for r in caplog.records if "kept in the spool file" in r.getMessage()]
-        assert batch.id in kept
-        [spooled] = (tmp_path / "spool").glob("*.spool")
-        [record], _ = spool.parse(spooled.read_bytes())
-        assert (record.batch_id, record.body) == (batch.id, b"\n".join(batch.lines) + b"\n")
+        assert kept_in_the_spool(batch, caplog, tmp_path / "spool").solo
         # The failed insert ran in a savepoint: the caller's transaction is still usable.
         assert OutboxBatch.objects.count() == 0
 
@@ -267,12 +273,7 @@ class TestBrokerDown:
         with celery_app(DEAD_BROKER), caplog.at_level(logging.ERROR):
             hand_off(batch)
             spool.detach()  # stop its publisher; the file stays for recovery
-        assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]
-        [kept] = [r.getMessage() for r in caplog.records if "kept in the spool file" in r.getMessage()]
-        assert batch.id in kept
-        [spooled] = (tmp_path / "spool").glob("*.spool")
-        [record], _ = spool.parse(spooled.read_bytes())
-        assert (record.batch_id, record.body) == (batch.id, b"\n".join(batch.lines) + b"\n")
+        record = kept_in_the_spool(batch, caplog, tmp_path / "spool")
         assert record.solo  # never merged: the outbox may hold it under this id after all
         assert DeadLetter.objects.count() == 0  # the test transaction survived the failed insert
 
