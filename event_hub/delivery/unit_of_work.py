@@ -12,7 +12,8 @@ events go to the process-wide ambient buffer, which hands off on the same
 bounds, from a timer thread after ``BATCH_MAX_SECONDS``, and at interpreter
 exit. With the spool (``HANDOFF = "spool"``) it hands off every event at once:
 each is in the spool file when ``emit`` returns, so a killed script loses
-nothing (inside a database transaction events still wait for its end).
+nothing (inside a database transaction events wait in memory for the timer,
+or for the next event once the transaction is over).
 """
 
 from __future__ import annotations
