@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -391,34 +391,37 @@ def send_batch(events: list[Any], request: Request) -> dict[str, Any]:
     user = request.user
     authenticated = _is_authenticated(user)
     results: list[dict[str, Any]] = [{"index": index} for index in range(len(events))]
-    parsed: list[tuple[dict[str, Any], ClientEvent]] = []
-    failure: Exception | None = None
-    for result, item in zip(results, events, strict=True):
-        try:
-            parsed.append(
-                (result, parse_event(item, request, schema_valid=schema_valid, authenticated=authenticated))
-            )
-        except EventErrors as exc:
-            result["errors"] = exc.errors
-        except Exception as exc:  # reported below; re-raised if nothing was accepted
-            logger.exception("event %d of a batch failed on the server", result["index"])
-            result["errors"] = {NON_FIELD: [SERVER_FAILED]}
-            failure = failure or exc
-    accepted = 0
-    for result, event in parsed:
-        try:
-            result["id"] = send_event(event, request, user).id
-        except EventErrors as exc:
-            result["errors"] = exc.errors
-        except Exception as exc:  # reported below; re-raised if nothing was accepted
-            logger.exception("event %d of a batch failed on the server", result["index"])
-            result["errors"] = {NON_FIELD: [SERVER_FAILED]}
-            failure = failure or exc
-        else:
-            accepted += 1
-    if failure is not None and not accepted:
-        raise failure
+    failures: list[Exception] = []
+    parsed = _each(
+        zip(results, events, strict=True),
+        lambda item: parse_event(item, request, schema_valid=schema_valid, authenticated=authenticated),
+        failures,
+    )
+    sent = _each(parsed, lambda event: send_event(event, request, user), failures)
+    for result, envelope in sent:
+        result["id"] = envelope.id
+    accepted = len(sent)
+    if failures and not accepted:
+        raise failures[0]
     return {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+
+
+def _each(
+    pairs: Iterable[tuple[dict[str, Any], Any]], step: Callable[[Any], Any], failures: list[Exception]
+) -> list[tuple[dict[str, Any], Any]]:
+    """``(result, step(item))`` for each ``(result, item)`` that ``step`` takes; the others get their
+    errors in ``result`` (a server failure is logged and added to ``failures``)."""
+    done: list[tuple[dict[str, Any], Any]] = []
+    for result, item in pairs:
+        try:
+            done.append((result, step(item)))
+        except EventErrors as exc:
+            result["errors"] = exc.errors
+        except Exception as exc:  # reported in the answer; re-raised by the caller if nothing was accepted
+            logger.exception("event %d of a batch failed on the server", result["index"])
+            result["errors"] = {NON_FIELD: [SERVER_FAILED]}
+            failures.append(exc)
+    return done
 
 
 def accept_event(data: dict[str, Any], request: Request) -> Envelope:
